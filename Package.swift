@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "AuthLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "LedgerLog", targets: ["LedgerLog"]),
+        .library(name: "LedgerEvents", targets: ["LedgerEvents"]),
+        .library(name: "LedgerCrypto", targets: ["LedgerCrypto"]),
+        .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
+        .executable(name: "authledger", targets: ["authledger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims: a module map and a header each, nothing else.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Hashes, MACs, signatures and randomness over libcrypto.
+        .target(name: "LedgerCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
+        // The append-only, hash-chained event log over LMDB.
+        .target(name: "LedgerLog", dependencies: ["CLMDB", "LedgerCrypto"], swiftSettings: strict),
+        // The catalogue of auth events and their stable binary encoding.
+        .target(name: "LedgerEvents", dependencies: ["LedgerLog"], swiftSettings: strict),
+        // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
+        .target(name: "LedgerTesting", dependencies: ["LedgerLog"], swiftSettings: strict),
+        // The `authledger` command-line tool.
+        .executableTarget(
+            name: "authledger",
+            dependencies: [
+                "LedgerLog", "LedgerEvents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
+        .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTesting"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,212 @@
+import LedgerLog
+
+/// Why a stored record could not be decoded as an ``AuthEvent``; always names the position.
+public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The type code is not one this build knows (written by a newer AuthLedger?).
+        case unknownType(UInt8)
+        /// The type is known but the schema version is newer than this build reads.
+        case unsupportedVersion(type: EventType, version: UInt8)
+        /// The payload does not match its type's layout.
+        case malformed(type: EventType, PayloadError)
+        /// An event that must belong to a user has none (or one that must not, has one).
+        case userMismatch(type: EventType)
+    }
+    public let position: UInt64
+    public let kind: Kind
+
+    public var description: String {
+        switch kind {
+        case let .unknownType(t):
+            return "event at position \(position) has unknown type \(t); it was probably written by a newer AuthLedger"
+        case let .unsupportedVersion(t, v):
+            return "event at position \(position) (\(t)) has schema version \(v); this build reads up to \(t.currentVersion). Upgrade AuthLedger"
+        case let .malformed(t, e):
+            return "event at position \(position) (\(t)) is malformed: \(e)"
+        case let .userMismatch(t):
+            return "event at position \(position) (\(t)) has an unexpected user field"
+        }
+    }
+}
+
+extension AuthEvent {
+    /// The event's type code.
+    public var type: EventType {
+        switch self {
+        case .sessionStarted: .sessionStarted
+        case .refreshRotated: .refreshRotated
+        case .refreshReuseDetected: .refreshReuseDetected
+        case .sessionEnded: .sessionEnded
+        case .sessionRevoked: .sessionRevoked
+        case .userSessionsRevoked: .userSessionsRevoked
+        case .userBanned: .userBanned
+        case .userUnbanned: .userUnbanned
+        case .signingKeyAdded: .signingKeyAdded
+        case .signingKeyActivated: .signingKeyActivated
+        case .signingKeyRetired: .signingKeyRetired
+        case .suspiciousActivity: .suspiciousActivity
+        }
+    }
+
+    /// Key events are global; every other event belongs to a user.
+    public var belongsToUser: Bool {
+        switch self {
+        case .signingKeyAdded, .signingKeyActivated, .signingKeyRetired: false
+        default: true
+        }
+    }
+
+    /// The payload bytes, laid out as `docs/EVENTS.md` documents.
+    public func encodePayload() -> [UInt8] {
+        var w = ByteWriter(capacity: 48)
+        switch self {
+        case let .sessionStarted(e):
+            w.sessionID(e.session)
+            w.string(e.device.label)
+            w.string(e.device.userAgent)
+            w.ip(e.device.ip)
+            w.varint(UInt64(e.lifetimes.accessToken))
+            w.varint(UInt64(e.lifetimes.refreshToken))
+            w.varint(UInt64(e.lifetimes.idleTimeout))
+            w.varint(UInt64(e.lifetimes.absolute))
+        case let .refreshRotated(e):
+            w.sessionID(e.session)
+            w.varint(UInt64(e.generation))
+            w.ip(e.ip)
+        case let .refreshReuseDetected(e):
+            w.sessionID(e.session)
+            w.varint(UInt64(e.presentedGeneration))
+            w.varint(UInt64(e.currentGeneration))
+            w.u8(e.classification.rawValue)
+            w.ip(e.ip)
+        case let .sessionEnded(e):
+            w.sessionID(e.session)
+        case let .sessionRevoked(e):
+            w.sessionID(e.session)
+            w.u8(e.reason.rawValue)
+            w.string(e.actor)
+        case let .userSessionsRevoked(e):
+            if let except = e.except { w.u8(1); w.sessionID(except) } else { w.u8(0) }
+            w.u8(e.reason.rawValue)
+            w.string(e.actor)
+        case let .userBanned(e):
+            w.string(e.actor)
+            w.string(e.reason)
+        case let .userUnbanned(e):
+            w.string(e.actor)
+        case let .signingKeyAdded(e):
+            w.string(e.kid)
+            w.string(e.algorithm)
+            w.string(e.publicJWK)
+        case let .signingKeyActivated(e), let .signingKeyRetired(e):
+            w.string(e.kid)
+        case let .suspiciousActivity(e):
+            w.u8(e.rule.rawValue)
+            if let s = e.session { w.u8(1); w.sessionID(s) } else { w.u8(0) }
+            w.string(e.detail)
+        }
+        return w.bytes
+    }
+
+    /// The event ready to append for `user` (nil for key events).
+    public func pending(user: String?, at timestamp: Timestamp? = nil) -> PendingEvent {
+        PendingEvent(type: type.rawValue, schemaVersion: type.currentVersion, user: belongsToUser ? user : nil,
+                     payload: encodePayload(), timestamp: timestamp)
+    }
+
+    /// Decodes a stored record. Unknown types, newer versions and malformed payloads throw
+    /// an error naming the position; nothing is guessed.
+    public init(decoding view: RecordView) throws(EventDecodingError) {
+        guard let type = EventType(rawValue: view.type) else {
+            throw EventDecodingError(position: view.position, kind: .unknownType(view.type))
+        }
+        guard view.schemaVersion >= 1, view.schemaVersion <= type.currentVersion else {
+            throw EventDecodingError(position: view.position, kind: .unsupportedVersion(type: type, version: view.schemaVersion))
+        }
+        var r = view.payload
+        do {
+            self = try Self.decodePayload(type, &r)
+            try r.expectEnd()
+        } catch {
+            throw EventDecodingError(position: view.position, kind: .malformed(type: type, error))
+        }
+        if belongsToUser != view.hasUser {
+            throw EventDecodingError(position: view.position, kind: .userMismatch(type: type))
+        }
+    }
+
+    private static func enumValue<E: RawRepresentable>(_ r: inout ByteReader, _: E.Type) throws(PayloadError) -> E where E.RawValue == UInt8 {
+        let raw = try r.u8()
+        guard let v = E(rawValue: raw) else { throw PayloadError.malformed("unknown \(E.self) code \(raw)", at: r.offset - 1) }
+        return v
+    }
+
+    private static func u32(_ r: inout ByteReader) throws(PayloadError) -> UInt32 {
+        let v = try r.varint()
+        guard v <= UInt64(UInt32.max) else { throw PayloadError.malformed("value \(v) exceeds 32 bits", at: r.offset) }
+        return UInt32(v)
+    }
+
+    private static func optionalSession(_ r: inout ByteReader) throws(PayloadError) -> SessionID? {
+        switch try r.u8() {
+        case 0: return nil
+        case 1: return try r.sessionID()
+        case let f: throw PayloadError.malformed("bad presence flag \(f)", at: r.offset - 1)
+        }
+    }
+
+    private static func decodePayload(_ type: EventType, _ r: inout ByteReader) throws(PayloadError) -> AuthEvent {
+        switch type {
+        case .sessionStarted:
+            let s = try r.sessionID()
+            let device = Device(label: try r.string(), userAgent: try r.string(), ip: try r.ip())
+            let l = SessionLifetimes(accessToken: try u32(&r), refreshToken: try u32(&r), idleTimeout: try u32(&r), absolute: try u32(&r))
+            return .sessionStarted(SessionStarted(session: s, device: device, lifetimes: l))
+        case .refreshRotated:
+            return .refreshRotated(RefreshRotated(session: try r.sessionID(), generation: try u32(&r), ip: try r.ip()))
+        case .refreshReuseDetected:
+            return .refreshReuseDetected(RefreshReuseDetected(
+                session: try r.sessionID(), presentedGeneration: try u32(&r), currentGeneration: try u32(&r),
+                classification: try enumValue(&r, ReuseClassification.self), ip: try r.ip()))
+        case .sessionEnded:
+            return .sessionEnded(SessionEnded(session: try r.sessionID()))
+        case .sessionRevoked:
+            return .sessionRevoked(SessionRevoked(session: try r.sessionID(), reason: try enumValue(&r, RevocationReason.self), actor: try r.string()))
+        case .userSessionsRevoked:
+            return .userSessionsRevoked(UserSessionsRevoked(except: try optionalSession(&r), reason: try enumValue(&r, RevocationReason.self), actor: try r.string()))
+        case .userBanned:
+            return .userBanned(UserBanned(actor: try r.string(), reason: try r.string()))
+        case .userUnbanned:
+            return .userUnbanned(UserUnbanned(actor: try r.string()))
+        case .signingKeyAdded:
+            return .signingKeyAdded(SigningKeyAdded(kid: try r.string(), algorithm: try r.string(), publicJWK: try r.string()))
+        case .signingKeyActivated:
+            return .signingKeyActivated(SigningKeyChanged(kid: try r.string()))
+        case .signingKeyRetired:
+            return .signingKeyRetired(SigningKeyChanged(kid: try r.string()))
+        case .suspiciousActivity:
+            return .suspiciousActivity(SuspiciousActivity(rule: try enumValue(&r, SuspicionRule.self), session: try optionalSession(&r), detail: try r.string()))
+        }
+    }
+}
+
+/// A decoded event with its place in the log.
+public struct LoggedEvent: Sendable, Equatable {
+    public var position: UInt64
+    public var timestamp: Timestamp
+    public var user: String?
+    public var event: AuthEvent
+
+    /// Decodes a materialised record.
+    public init(_ record: EventRecord) throws {
+        self = try record.withView { v in try LoggedEvent(view: v) }
+    }
+
+    /// Decodes a borrowed record.
+    public init(view: RecordView) throws(EventDecodingError) {
+        position = view.position
+        timestamp = view.timestamp
+        user = view.user
+        event = try AuthEvent(decoding: view)
+    }
+}

@@ -1,0 +1,241 @@
+import LedgerLog
+
+/// Every kind of event AuthLedger records. Payload layouts are in `docs/EVENTS.md`;
+/// no event ever holds a token, a secret or a password.
+public enum AuthEvent: Sendable, Equatable {
+    /// A user logged in on a device and a session began.
+    case sessionStarted(SessionStarted)
+    /// A refresh token was exchanged for its successor.
+    case refreshRotated(RefreshRotated)
+    /// A genuinely issued but stale refresh token was presented: a theft signal.
+    case refreshReuseDetected(RefreshReuseDetected)
+    /// The user logged out of one session.
+    case sessionEnded(SessionEnded)
+    /// A session was revoked (by an admin, a reuse, a password change, a ban, a limit).
+    case sessionRevoked(SessionRevoked)
+    /// All of a user's sessions were revoked, optionally all but one.
+    case userSessionsRevoked(UserSessionsRevoked)
+    /// The user was banned: every session ends, no new login until unbanned.
+    case userBanned(UserBanned)
+    /// The ban was lifted.
+    case userUnbanned(UserUnbanned)
+    /// A signing key's public part was published.
+    case signingKeyAdded(SigningKeyAdded)
+    /// A key became the one that signs new access tokens.
+    case signingKeyActivated(SigningKeyChanged)
+    /// A key stopped being published: every token it signed has expired.
+    case signingKeyRetired(SigningKeyChanged)
+    /// A rule over the event stream flagged something suspicious.
+    case suspiciousActivity(SuspiciousActivity)
+}
+
+/// The stable type codes. A code is never reused for another meaning.
+public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case sessionStarted = 1
+    case refreshRotated = 2
+    case refreshReuseDetected = 3
+    case sessionEnded = 4
+    case sessionRevoked = 5
+    case userSessionsRevoked = 6
+    case userBanned = 7
+    case userUnbanned = 8
+    case signingKeyAdded = 9
+    case signingKeyActivated = 10
+    case signingKeyRetired = 11
+    case suspiciousActivity = 12
+
+    /// The newest schema version of each type this build writes and reads.
+    public var currentVersion: UInt8 { 1 }
+
+    /// The name used in JSON output, e.g. `session.started`.
+    public var description: String {
+        switch self {
+        case .sessionStarted: "session.started"
+        case .refreshRotated: "refresh.rotated"
+        case .refreshReuseDetected: "refresh.reuse_detected"
+        case .sessionEnded: "session.ended"
+        case .sessionRevoked: "session.revoked"
+        case .userSessionsRevoked: "user.sessions_revoked"
+        case .userBanned: "user.banned"
+        case .userUnbanned: "user.unbanned"
+        case .signingKeyAdded: "key.added"
+        case .signingKeyActivated: "key.activated"
+        case .signingKeyRetired: "key.retired"
+        case .suspiciousActivity: "suspicious.flagged"
+        }
+    }
+
+    public init?(name: String) {
+        guard let t = EventType.allCases.first(where: { $0.description == name }) else { return nil }
+        self = t
+    }
+}
+
+/// Device facts recorded at login.
+public struct Device: Sendable, Equatable, Hashable {
+    /// What the user calls it, e.g. "Chrome on macOS".
+    public var label: String
+    public var userAgent: String
+    public var ip: IPAddress
+    public init(label: String, userAgent: String = "", ip: IPAddress = .unknown) {
+        self.label = label; self.userAgent = userAgent; self.ip = ip
+    }
+}
+
+/// The lifetimes a session was opened with, in seconds (recorded so replay never depends
+/// on today's configuration).
+public struct SessionLifetimes: Sendable, Equatable, Hashable {
+    public var accessToken: UInt32
+    public var refreshToken: UInt32
+    public var idleTimeout: UInt32
+    public var absolute: UInt32
+    public init(accessToken: UInt32 = 300, refreshToken: UInt32 = 7 * 86_400, idleTimeout: UInt32 = 7 * 86_400, absolute: UInt32 = 30 * 86_400) {
+        self.accessToken = accessToken; self.refreshToken = refreshToken
+        self.idleTimeout = idleTimeout; self.absolute = absolute
+    }
+}
+
+public struct SessionStarted: Sendable, Equatable {
+    public var session: SessionID
+    public var device: Device
+    public var lifetimes: SessionLifetimes
+    public init(session: SessionID, device: Device, lifetimes: SessionLifetimes) {
+        self.session = session; self.device = device; self.lifetimes = lifetimes
+    }
+}
+
+public struct RefreshRotated: Sendable, Equatable {
+    public var session: SessionID
+    /// The generation of the refresh token issued by this rotation.
+    public var generation: UInt32
+    public var ip: IPAddress
+    public init(session: SessionID, generation: UInt32, ip: IPAddress) {
+        self.session = session; self.generation = generation; self.ip = ip
+    }
+}
+
+/// How a reused refresh token relates to the session's live lineage.
+public enum ReuseClassification: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// The direct predecessor of the current token, presented after the grace window.
+    case recentPredecessor = 1
+    /// A token older than the current token's predecessor.
+    case staleLineage = 2
+    /// A validly signed token newer than anything the log knows (e.g. after a restore).
+    case orphanedBranch = 3
+    public var description: String {
+        switch self {
+        case .recentPredecessor: "recent-predecessor"
+        case .staleLineage: "stale-lineage"
+        case .orphanedBranch: "orphaned-branch"
+        }
+    }
+}
+
+public struct RefreshReuseDetected: Sendable, Equatable {
+    public var session: SessionID
+    public var presentedGeneration: UInt32
+    public var currentGeneration: UInt32
+    public var classification: ReuseClassification
+    public var ip: IPAddress
+    public init(session: SessionID, presentedGeneration: UInt32, currentGeneration: UInt32, classification: ReuseClassification, ip: IPAddress) {
+        self.session = session; self.presentedGeneration = presentedGeneration
+        self.currentGeneration = currentGeneration; self.classification = classification; self.ip = ip
+    }
+}
+
+public struct SessionEnded: Sendable, Equatable {
+    public var session: SessionID
+    public init(session: SessionID) { self.session = session }
+}
+
+/// Why sessions were revoked.
+public enum RevocationReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case admin = 1
+    case reuseDetected = 2
+    case passwordChange = 3
+    case ban = 4
+    case sessionLimit = 5
+    case logoutAll = 6
+    public var description: String {
+        switch self {
+        case .admin: "admin"
+        case .reuseDetected: "reuse-detected"
+        case .passwordChange: "password-change"
+        case .ban: "ban"
+        case .sessionLimit: "session-limit"
+        case .logoutAll: "logout-all"
+        }
+    }
+}
+
+public struct SessionRevoked: Sendable, Equatable {
+    public var session: SessionID
+    public var reason: RevocationReason
+    /// Who did it: an admin's id, "user", or "system".
+    public var actor: String
+    public init(session: SessionID, reason: RevocationReason, actor: String) {
+        self.session = session; self.reason = reason; self.actor = actor
+    }
+}
+
+public struct UserSessionsRevoked: Sendable, Equatable {
+    /// The session left alive (the one the password was changed from), if any.
+    public var except: SessionID?
+    public var reason: RevocationReason
+    public var actor: String
+    public init(except: SessionID?, reason: RevocationReason, actor: String) {
+        self.except = except; self.reason = reason; self.actor = actor
+    }
+}
+
+public struct UserBanned: Sendable, Equatable {
+    public var actor: String
+    public var reason: String
+    public init(actor: String, reason: String) { self.actor = actor; self.reason = reason }
+}
+
+public struct UserUnbanned: Sendable, Equatable {
+    public var actor: String
+    public init(actor: String) { self.actor = actor }
+}
+
+public struct SigningKeyAdded: Sendable, Equatable {
+    public var kid: String
+    /// The JOSE algorithm, e.g. `ES256`.
+    public var algorithm: String
+    /// The public key as a JWK (JSON); never the private part.
+    public var publicJWK: String
+    public init(kid: String, algorithm: String, publicJWK: String) {
+        self.kid = kid; self.algorithm = algorithm; self.publicJWK = publicJWK
+    }
+}
+
+public struct SigningKeyChanged: Sendable, Equatable {
+    public var kid: String
+    public init(kid: String) { self.kid = kid }
+}
+
+/// The rule that raised a flag.
+public enum SuspicionRule: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case newDevice = 1
+    case networkChange = 2
+    case tooManySessions = 3
+    case refreshReuse = 4
+    public var description: String {
+        switch self {
+        case .newDevice: "new-device"
+        case .networkChange: "network-change"
+        case .tooManySessions: "too-many-sessions"
+        case .refreshReuse: "refresh-reuse"
+        }
+    }
+}
+
+public struct SuspiciousActivity: Sendable, Equatable {
+    public var rule: SuspicionRule
+    public var session: SessionID?
+    public var detail: String
+    public init(rule: SuspicionRule, session: SessionID?, detail: String) {
+        self.rule = rule; self.session = session; self.detail = detail
+    }
+}

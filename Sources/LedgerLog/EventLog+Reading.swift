@@ -1,0 +1,118 @@
+import CLMDB
+
+extension EventLog {
+    /// Calls `body` for each record from `start` through `end`, in order, until it returns
+    /// false. Reads in batches of `batchSize` records, each in a fresh read transaction, so
+    /// a long scan never pins old pages. `body` must not touch this log.
+    /// - Returns: the position after the last record visited.
+    @discardableResult
+    public func scan(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
+                     _ body: (RecordView) throws -> Bool) throws -> UInt64 {
+        var next = max(start, 1)
+        while next <= end {
+            let (visited, stop) = try translatingErrors {
+                try env.read { txn in
+                    try txn.withCursor(logDB) { cursor -> (UInt64, Bool) in
+                        var count = 0
+                        var entry = try cursor.seek(integerKey: next)
+                        var pos = next
+                        while let e = entry, count < batchSize {
+                            pos = e.integerKey
+                            if pos > end { return (pos, true) }
+                            let view = try RecordView(position: pos, bytes: e.value)
+                            if try !body(view) { return (pos + 1, true) }
+                            count += 1
+                            pos += 1
+                            entry = try cursor.move(MDB_NEXT)
+                        }
+                        return (pos, entry == nil)
+                    }
+                }
+            }
+            next = visited
+            if stop { break }
+        }
+        return next
+    }
+
+    /// Up to `limit` records starting at `start`, copied out of the map.
+    public func read(from start: UInt64, limit: Int = 1024) throws -> [EventRecord] {
+        var out: [EventRecord] = []
+        guard limit > 0 else { return out }
+        try scan(from: start, batchSize: limit) { view in
+            out.append(view.materialize())
+            return out.count < limit
+        }
+        return out
+    }
+
+    /// One record, or nil if `position` is past the head.
+    public func record(at position: UInt64) throws -> EventRecord? {
+        try translatingErrors {
+            try env.read { txn in
+                try txn.get(logDB, integerKey: position) { bytes in
+                    try RecordView(position: position, bytes: bytes).materialize()
+                }
+            }
+        }
+    }
+
+    /// Calls `body` for each of `user`'s records at or after `start`, oldest first, reading
+    /// through the per-user index (no log scan). `body` must not touch this log.
+    public func scan(user: String, from start: UInt64 = 1, batchSize: Int = 1024,
+                     _ body: (RecordView) throws -> Bool) throws {
+        var next = max(start, 1)
+        var userBytes = Array(user.utf8)
+        guard !userBytes.isEmpty else { return }
+        while true {
+            let (resume, done) = try translatingErrors {
+                try env.read { txn in
+                    try txn.withCursor(usersDB) { cursor -> (UInt64, Bool) in
+                        try userBytes.withUnsafeMutableBytes { u -> (UInt64, Bool) in
+                            var seed = next
+                            var entry = try withUnsafeBytes(of: &seed) { s in
+                                try cursor.move(MDB_GET_BOTH_RANGE, key: UnsafeRawBufferPointer(u), value: s)
+                            }
+                            var count = 0
+                            while let e = entry, count < batchSize {
+                                let pos = e.value.loadUnaligned(as: UInt64.self)
+                                guard let keep = try txn.get(logDB, integerKey: pos, { bytes in
+                                    try body(try RecordView(position: pos, bytes: bytes))
+                                }) else {
+                                    throw LogError(.corruptRecord(position: pos, "the user index names position \(pos), which is not in the log"))
+                                }
+                                if !keep { return (pos + 1, true) }
+                                next = pos + 1
+                                count += 1
+                                entry = try cursor.move(MDB_NEXT_DUP)
+                            }
+                            return (next, entry == nil)
+                        }
+                    }
+                }
+            }
+            next = resume
+            if done { return }
+        }
+    }
+
+    /// All of `user`'s records at or after `start`, oldest first.
+    public func events(ofUser user: String, from start: UInt64 = 1) throws -> [EventRecord] {
+        var out: [EventRecord] = []
+        try scan(user: user, from: start) { out.append($0.materialize()); return true }
+        return out
+    }
+
+    /// Follows the log from `position` on: catches up from disk, then yields each new
+    /// commit as it lands. Every record is yielded exactly once, in order.
+    public func tail(from position: UInt64 = 1, batchSize: Int = 1024) -> LogTail {
+        LogTail(log: self, next: max(position, 1), batchSize: batchSize)
+    }
+
+    /// Maps LMDB errors to ``LogError`` once, here at the boundary.
+    func translatingErrors<R>(_ body: () throws -> R) throws(LogError) -> R {
+        do { return try body() } catch let e as LogError { throw e } catch let e as LMDBError { throw LogError(.storage(e)) } catch {
+            throw LogError(.storage(LMDBError(code: -1, operation: "read: \(error)")))
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import CLMDB
+import Glibc
+import LedgerCrypto
+import Synchronization
+
+/// The append-only, hash-chained log of auth events, kept in one LMDB environment.
+///
+/// - Positions start at 1 and grow by exactly 1; records are appended with `MDB_APPEND`.
+/// - Each record's chain hash covers the previous chain hash, its position and its bytes,
+///   so any edit, removal or reordering is detectable (``verifyChain(progress:)``).
+/// - A per-user index is written in the same transaction as each append.
+/// - ``append(_:)`` group-commits: concurrent callers share one durable transaction and
+///   each resumes only after it has been fsync'd.
+///
+/// One process writes (it holds `writer.lock`); any number of processes may open the same
+/// directory with ``LogConfiguration/readOnly`` while it runs.
+public final class EventLog: Sendable {
+    /// The data directory.
+    public let directory: String
+    public let configuration: LogConfiguration
+
+    let env: LMDBEnvironment
+    let logDB: MDB_dbi
+    let usersDB: MDB_dbi
+    let signal = CommitSignal()
+    private let writer: LogWriter?
+    private let appendQueue: GroupCommitQueue<[PendingEvent], AppendReceipt>?
+    private let lockFile: WriterLockFile?
+
+    /// Opens (creating if needed, unless read-only) the log in `directory`.
+    public init(directory: String, configuration: LogConfiguration = LogConfiguration()) throws(LogError) {
+        self.directory = directory
+        self.configuration = configuration
+        try Self.prepareDirectory(directory, readOnly: configuration.readOnly)
+        lockFile = configuration.readOnly ? nil : try WriterLockFile(directory: directory)
+        do {
+            var options = LMDBEnvironment.Options(mapSize: configuration.initialMapSize)
+            options.readOnly = configuration.readOnly
+            options.noSync = configuration.durability == .unsafeNoSync
+            options.maxReaders = configuration.maxReaders
+            options.maxDatabases = 4
+            let env = try LMDBEnvironment(path: directory, options: options)
+            self.env = env
+            // DBIs are opened once in a write transaction (read-only: a read transaction)
+            // and then shared by every transaction, as LMDB requires.
+            let open: (LMDBTransaction) throws -> (MDB_dbi, MDB_dbi) = { txn in
+                (try env.openDatabase("log", flags: MDB_INTEGERKEY, in: txn),
+                 try env.openDatabase("users", flags: MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP, in: txn))
+            }
+            (logDB, usersDB) = configuration.readOnly ? try env.read(keepHandles: true, open) : try env.write(open)
+        } catch let e as LMDBError {
+            if configuration.readOnly && e.code == MDB_NOTFOUND {
+                throw LogError(.dataDirectory("\(directory) holds no AuthLedger log yet; start a writer there first"))
+            }
+            throw LogError(.storage(e))
+        } catch {
+            throw LogError(.storage(LMDBError(code: -1, operation: "open the log: \(error)")))
+        }
+        if configuration.readOnly {
+            writer = nil
+            appendQueue = nil
+        } else {
+            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, configuration: configuration, signal: signal)
+            self.writer = writer
+            appendQueue = GroupCommitQueue(label: "authledger.log.commit", maxBatch: configuration.maxBatchEvents) { groups in
+                writer.commitEach(groups)
+            }
+        }
+        signal.published(try head().position)
+    }
+
+    private static func prepareDirectory(_ directory: String, readOnly: Bool) throws(LogError) {
+        var st = stat()
+        if stat(directory, &st) != 0 {
+            if readOnly {
+                throw LogError(.dataDirectory("data directory \(directory) does not exist"))
+            }
+            // Owner-only: the directory will hold private signing keys too.
+            if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+                throw LogError(.dataDirectory("cannot create data directory \(directory): \(String(cString: strerror(errno)))"))
+            }
+        } else if (st.st_mode & S_IFMT) != S_IFDIR {
+            throw LogError(.dataDirectory("\(directory) exists but is not a directory"))
+        }
+    }
+
+    /// The newest committed record's position and chain hash.
+    public func head() throws(LogError) -> LogHead {
+        do {
+            return try env.read { txn in try LogWriter.lastRecord(txn, logDB) }
+        } catch let e as LogError { throw e } catch let e as LMDBError { throw LogError(.storage(e)) } catch { fatalError("unreachable: \(error)") }
+    }
+
+    /// Appends `events` as one unit (consecutive positions, one transaction), group-committed
+    /// with concurrent callers. Returns once the transaction is durable.
+    @discardableResult
+    public func append(_ events: [PendingEvent]) async throws(LogError) -> AppendReceipt {
+        guard let appendQueue else { throw LogError(.readOnly) }
+        for e in events { try e.validate() }
+        do {
+            return try await appendQueue.submit(events)
+        } catch let e as LogError { throw e } catch { throw LogError(.storage(LMDBError(code: -1, operation: "append: \(error)"))) }
+    }
+
+    /// Appends one event; see ``append(_:)-([PendingEvent])``.
+    @discardableResult
+    public func append(_ event: PendingEvent) async throws(LogError) -> AppendReceipt {
+        try await append([event])
+    }
+
+    /// Appends several callers' event groups in **one** durable transaction, synchronously,
+    /// for components that run their own batching loop (the engine). Either every group is
+    /// committed or none is. Blocks on fsync: call it from a dedicated thread or queue.
+    public func commit(groups: [[PendingEvent]]) throws(LogError) -> [AppendReceipt] {
+        guard let writer else { throw LogError(.readOnly) }
+        for g in groups { for e in g { try e.validate() } }
+        return try writer.commit(groups)
+    }
+
+    /// Write transactions this process has committed (events ÷ commits is the mean group size).
+    public var commitCount: UInt64 { writer?.commits.load(ordering: .relaxed) ?? 0 }
+
+    /// Size and shape of the log on disk.
+    public func statistics() throws(LogError) -> LogStatistics {
+        do {
+            let (records, indexEntries) = try env.read { txn in (try txn.count(logDB), try txn.count(usersDB)) }
+            var st = stat()
+            let fileSize = stat(directory + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
+            var info = MDB_envinfo()
+            mdb_env_info(env.env, &info)
+            var est = MDB_stat()
+            mdb_env_stat(env.env, &est)
+            return LogStatistics(records: records, userIndexEntries: indexEntries, fileBytes: fileSize,
+                                 usedBytes: (info.me_last_pgno + 1) * Int(est.ms_psize), mapBytes: info.me_mapsize)
+        } catch let e as LMDBError { throw LogError(.storage(e)) } catch { fatalError("unreachable: \(error)") }
+    }
+}
+
+/// Size figures for `authledger stats` and benchmarks.
+public struct LogStatistics: Sendable, Equatable {
+    public var records: Int
+    public var userIndexEntries: Int
+    /// Size of `data.mdb` on disk.
+    public var fileBytes: Int
+    /// Bytes up to the highest page in use (the file can be larger after map growth).
+    public var usedBytes: Int
+    /// The current map size.
+    public var mapBytes: Int
+}
+
+/// An advisory `flock` that makes one process the directory's only writer, so the
+/// in-process group committer's view of the head can never be raced by another writer.
+final class WriterLockFile: Sendable {
+    private let fd: Int32
+
+    init(directory: String) throws(LogError) {
+        let path = directory + "/writer.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw LogError(.dataDirectory("cannot open \(path): \(String(cString: strerror(errno)))"))
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buf, 32, 0)
+            close(fd)
+            let holder = n > 0 ? "pid " + String(decoding: buf[..<n], as: UTF8.self).trimmingSpaces : "unknown pid"
+            throw LogError(.locked(directory: directory, holder: holder))
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, pid, pid.count, 0)
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(self.drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
+    }
+}

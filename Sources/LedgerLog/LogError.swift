@@ -1,0 +1,44 @@
+/// An error from the event log. Cases live in a private enum so new ones can be added
+/// without breaking callers; match on ``kind`` to react to a specific one.
+public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// LMDB refused an operation; the ``LMDBError`` says which and why.
+        case storage(LMDBError)
+        /// A stored record is damaged.
+        case corruptRecord(position: UInt64, String)
+        /// A record was written by a newer AuthLedger with a record format this one cannot read.
+        case unsupportedRecordFormat(position: UInt64, format: UInt8)
+        /// An event given to `append` is not valid.
+        case invalidEvent(String)
+        /// The log was opened read-only.
+        case readOnly
+        /// The log was closed.
+        case closed
+        /// Another process holds the writer lock on this data directory.
+        case locked(directory: String, holder: String)
+        /// The data directory is unusable (missing, not a directory, no permission).
+        case dataDirectory(String)
+        /// The map reached `maxMapSize` and cannot grow.
+        case full(mapSize: Int)
+    }
+
+    public let kind: Kind
+    init(_ kind: Kind) { self.kind = kind }
+
+    public var description: String {
+        switch kind {
+        case let .storage(e): return e.description
+        case let .corruptRecord(p, why): return "record at position \(p) is corrupt: \(why)"
+        case let .unsupportedRecordFormat(p, f):
+            return "record at position \(p) has record format \(f), which this version cannot read; upgrade AuthLedger"
+        case let .invalidEvent(why): return "invalid event: \(why)"
+        case .readOnly: return "the log is open read-only; open it read-write to append"
+        case .closed: return "the log is closed"
+        case let .locked(dir, holder):
+            return "another process (\(holder)) is writing \(dir); stop it, or open the directory read-only"
+        case let .dataDirectory(why): return why
+        case let .full(size):
+            return "the log's map reached its maximum size (\(size) bytes); raise LogConfiguration.maxMapSize"
+        }
+    }
+}

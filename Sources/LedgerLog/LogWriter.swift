@@ -1,0 +1,122 @@
+import CLMDB
+import LedgerCrypto
+import Synchronization
+
+/// Writes batches of events in single LMDB write transactions, chaining hashes and
+/// maintaining the per-user index, and grows the map when it fills.
+final class LogWriter: Sendable {
+    private struct Scratch {
+        let hasher = SHA256()
+        var record: [UInt8] = []
+    }
+
+    private let env: LMDBEnvironment
+    private let logDB: MDB_dbi
+    private let usersDB: MDB_dbi
+    private let configuration: LogConfiguration
+    private let signal: CommitSignal
+    // One writer at a time; also guards the scratch buffers reused across batches.
+    private let scratch: Mutex<Scratch>
+    /// Committed write transactions, for metrics and the average batch size.
+    let commits = Atomic<UInt64>(0)
+
+    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, configuration: LogConfiguration, signal: CommitSignal) {
+        self.env = env
+        self.logDB = logDB
+        self.usersDB = usersDB
+        self.configuration = configuration
+        self.signal = signal
+        self.scratch = Mutex(Scratch())
+    }
+
+    /// The last record's position and chain hash, read inside `txn`.
+    static func lastRecord(_ txn: LMDBTransaction, _ logDB: MDB_dbi) throws -> LogHead {
+        try txn.withCursor(logDB) { cursor in
+            guard let e = try cursor.move(MDB_LAST) else { return .empty }
+            let view = try RecordView(position: e.integerKey, bytes: e.value)
+            return LogHead(position: e.integerKey, chainHash: view.chainHash)
+        }
+    }
+
+    /// The group committer's handler: one transaction for all groups; if it fails,
+    /// every caller gets the error.
+    func commitEach(_ groups: [[PendingEvent]]) -> [Result<AppendReceipt, any Error>] {
+        do {
+            return try commit(groups).map { .success($0) }
+        } catch {
+            return groups.map { _ in .failure(error) }
+        }
+    }
+
+    func commit(_ groups: [[PendingEvent]]) throws(LogError) -> [AppendReceipt] {
+        let (receipts, head) = try scratch.withLock { scratch throws(LogError) in
+            while true {
+                do {
+                    return try env.write { txn in try write(groups, txn, &scratch) }
+                } catch let e as LMDBError where e.isMapFull {
+                    try grow()
+                } catch let e as LMDBError {
+                    throw LogError(.storage(e))
+                } catch let e as LogError {
+                    throw e
+                } catch {
+                    throw LogError(.storage(LMDBError(code: -1, operation: "commit: \(error)")))
+                }
+            }
+        }
+        commits.add(1, ordering: .relaxed)
+        signal.published(head.position)
+        return receipts
+    }
+
+    private func write(_ groups: [[PendingEvent]], _ txn: LMDBTransaction, _ scratch: inout Scratch) throws -> ([AppendReceipt], LogHead) {
+        // Chain from what is on disk, not from memory, so a failed commit leaves nothing stale.
+        var head = try Self.lastRecord(txn, logDB)
+        let now = configuration.clock.now()
+        var receipts: [AppendReceipt] = []
+        receipts.reserveCapacity(groups.count)
+        for group in groups {
+            let first = head.position + 1
+            for event in group {
+                let position = head.position + 1
+                RecordLayout.encode(event, timestamp: event.timestamp ?? now, into: &scratch.record)
+                let hasher = scratch.hasher
+                let chain = scratch.record.withUnsafeBytes { rec in
+                    RecordLayout.chainHash(previous: head.chainHash, position: position,
+                                           body: UnsafeRawBufferPointer(rebasing: rec[..<(rec.count - RecordLayout.hashSize)]), hasher: hasher)
+                }
+                let n = scratch.record.count
+                chain.withUnsafeBytes { h in
+                    scratch.record.withUnsafeMutableBytes { rec in
+                        UnsafeMutableRawBufferPointer(rebasing: rec[(n - RecordLayout.hashSize)...]).copyMemory(from: h)
+                    }
+                }
+                var key = position
+                try withUnsafeBytes(of: &key) { k in
+                    try scratch.record.withUnsafeBytes { v in
+                        try txn.put(logDB, key: k, value: v, flags: MDB_APPEND)
+                    }
+                    if let user = event.user {
+                        var user = user
+                        try user.withUTF8 { u in
+                            // Positions only grow, so each user's list is appended at its end.
+                            try txn.put(usersDB, key: UnsafeRawBufferPointer(u), value: k, flags: MDB_APPENDDUP)
+                        }
+                    }
+                }
+                head = LogHead(position: position, chainHash: chain)
+            }
+            receipts.append(AppendReceipt(positions: first..<(head.position + 1), timestamp: group.first?.timestamp ?? now, head: head))
+        }
+        // Every receipt reports the head after the whole transaction.
+        for i in receipts.indices { receipts[i].head = head }
+        return (receipts, head)
+    }
+
+    private func grow() throws(LogError) {
+        let current = env.mapSize
+        guard current < configuration.maxMapSize else { throw LogError(.full(mapSize: current)) }
+        let next = min(configuration.maxMapSize, max(current * 2, current + (1 << 20)))
+        do { try env.resize(to: next) } catch { throw LogError(.storage(error)) }
+    }
+}

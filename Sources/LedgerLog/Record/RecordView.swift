@@ -1,0 +1,70 @@
+import LedgerCrypto
+
+/// A zero-copy view of one stored record, handed to the closures of
+/// ``EventLog/scan(from:through:batchSize:_:)``. Valid only inside that closure: it
+/// borrows bytes from the memory map. Reading fields never allocates, except ``user``
+/// for ids longer than 15 bytes.
+public struct RecordView {
+    /// The record's position in the log (1, 2, 3, …).
+    public let position: UInt64
+    let bytes: UnsafeRawBufferPointer
+
+    /// Checks the envelope; never trusts lengths it has not bounded.
+    init(position: UInt64, bytes: UnsafeRawBufferPointer) throws(LogError) {
+        self.position = position
+        self.bytes = bytes
+        guard bytes.count >= RecordLayout.minimumSize else {
+            throw LogError(.corruptRecord(position: position, "record is \(bytes.count) bytes, shorter than the \(RecordLayout.minimumSize)-byte minimum"))
+        }
+        guard bytes[0] == RecordLayout.format else {
+            throw LogError(.unsupportedRecordFormat(position: position, format: bytes[0]))
+        }
+        guard RecordLayout.minimumSize + Int(bytes[3]) <= bytes.count else {
+            throw LogError(.corruptRecord(position: position, "user id length \(bytes[3]) runs past the record's end"))
+        }
+    }
+
+    public var type: UInt8 { bytes[1] }
+    public var schemaVersion: UInt8 { bytes[2] }
+    public var timestamp: Timestamp {
+        Timestamp(microseconds: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
+    }
+    var userLength: Int { Int(bytes[3]) }
+
+    /// Whether the record belongs to a user (global events, such as key changes, do not).
+    public var hasUser: Bool { bytes[3] > 0 }
+    var payloadRange: Range<Int> { (RecordLayout.headerSize + userLength)..<(bytes.count - RecordLayout.hashSize) }
+
+    /// The user the event belongs to, if any.
+    public var user: String? {
+        guard userLength > 0 else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[RecordLayout.headerSize..<RecordLayout.headerSize + userLength]), as: UTF8.self)
+    }
+
+    /// Whether the record belongs to `user`, compared without allocating.
+    public func belongs(to user: String) -> Bool {
+        var user = user
+        return user.withUTF8 { u in
+            u.count == userLength && memcmp(u.baseAddress!, bytes.baseAddress! + RecordLayout.headerSize, userLength) == 0
+        }
+    }
+
+    /// A reader positioned at the start of the payload.
+    public var payload: ByteReader { ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payloadRange])) }
+
+    /// The payload size in bytes.
+    public var payloadCount: Int { payloadRange.count }
+
+    /// The stored chain hash.
+    public var chainHash: SHA256Digest {
+        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - RecordLayout.hashSize)...]))!
+    }
+
+    /// The bytes the chain hash covers (all but the hash itself).
+    var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - RecordLayout.hashSize)]) }
+
+    /// Copies the record out of the map.
+    public func materialize() -> EventRecord { EventRecord(position: position, storedBytes: Array(bytes)) }
+}
+
+import Glibc

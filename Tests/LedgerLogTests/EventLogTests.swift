@@ -1,0 +1,215 @@
+import CLMDB
+import LedgerEvents
+@testable import LedgerLog
+import LedgerTesting
+import Testing
+
+@Suite("Event log")
+struct EventLogTests {
+    @Test("appended events survive close and reopen, with the same head")
+    func durableAcrossReopen() async throws {
+        let dir = TemporaryDirectory()
+        let clock = ManualClock()
+        var written: [EventRecord] = []
+        var head = LogHead.empty
+        do {
+            var config = LogConfiguration()  // durable: fsync on every commit
+            config.clock = clock
+            let log = try EventLog(directory: dir.appending("data"), configuration: config)
+            for g in 1...50 {
+                clock.advance(seconds: 1)
+                let receipt = try await log.append(rotation("alice", generation: UInt32(g)))
+                #expect(receipt.positions == UInt64(g)..<UInt64(g + 1))
+                #expect(receipt.timestamp == clock.now())
+            }
+            written = try allRecords(log)
+            head = try log.head()
+        }
+        let reopened = try openLog(dir)
+        #expect(try allRecords(reopened) == written)
+        #expect(try reopened.head() == head)
+        #expect(head.position == 50)
+        #expect(written.map(\.timestamp.microseconds) == (1...50).map { clock.now().microseconds - Int64(50 - $0) * 1_000_000 })
+        // Appends continue the chain after reopening.
+        try await reopened.append(rotation("alice", generation: 51))
+        #expect(try reopened.verifyChain().isIntact)
+        #expect(try reopened.head().position == 51)
+    }
+
+    @Test("8 concurrent writers × 10,000 appends get contiguous, unique positions")
+    func concurrentWritersContiguous() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        let perWriter = 10_000
+        let positions = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for w in 0..<8 {
+                group.addTask {
+                    var mine: [UInt64] = []
+                    mine.reserveCapacity(perWriter)
+                    for i in 0..<perWriter {
+                        let r = try await log.append(rotation("writer-\(w)", generation: UInt32(i)))
+                        mine.append(r.positions.lowerBound)
+                    }
+                    return mine
+                }
+            }
+            var all: [[UInt64]] = []
+            for try await p in group { all.append(p) }
+            return all
+        }
+        for mine in positions { #expect(mine == mine.sorted()) }
+        let flat = positions.flatMap { $0 }.sorted()
+        #expect(flat == Array(1...UInt64(8 * perWriter)))
+        var expected: UInt64 = 1
+        var perUser: [String: UInt32] = [:]
+        try log.scan { view in
+            #expect(view.position == expected)
+            expected += 1
+            // Each writer's events are in the order that writer appended them.
+            guard case let .refreshRotated(r) = try AuthEvent(decoding: view) else { Issue.record("wrong type"); return false }
+            let user = view.user!
+            if let last = perUser[user] { #expect(r.generation == last + 1) }
+            perUser[user] = r.generation
+            return true
+        }
+        #expect(expected == UInt64(8 * perWriter + 1))
+        #expect(try log.verifyChain().isIntact)
+    }
+
+    @Test("one append call gets consecutive positions even under concurrency")
+    func multiEventAppendIsContiguous() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        let receipts = try await withThrowingTaskGroup(of: AppendReceipt.self) { group in
+            for w in 0..<16 {
+                group.addTask { try await log.append((0..<5).map { rotation("u\(w)", generation: UInt32($0)) }) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for r in receipts { #expect(r.positions.count == 5) }
+        let starts = receipts.map(\.positions.lowerBound).sorted()
+        #expect(starts == stride(from: UInt64(1), through: 76, by: 5).map { $0 })
+    }
+
+    @Test("invalid events are refused before anything is written")
+    func invalidEvents() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        let tooLong = String(repeating: "u", count: 256)
+        await #expect(throws: LogError.self) { try await log.append(rotation(tooLong, generation: 1)) }
+        await #expect(throws: LogError.self) {
+            try await log.append(PendingEvent(type: 0, schemaVersion: 1, user: nil, payload: []))
+        }
+        await #expect(throws: LogError.self) {
+            try await log.append([rotation("ok", generation: 1), rotation("", generation: 2)])
+        }
+        #expect(try log.head() == .empty)
+    }
+
+    @Test("a second writer on the same directory is refused with a clear error")
+    func writerLock() throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        do {
+            _ = try openLog(dir)
+            Issue.record("second writer opened")
+        } catch let e as LogError {
+            guard case .locked = e.kind else { Issue.record("unexpected \(e)"); return }
+            #expect(e.description.contains("read-only"))
+        }
+        _ = log
+    }
+
+    @Test("read-only open of a missing directory names the problem")
+    func readOnlyMissingDirectory() throws {
+        let dir = TemporaryDirectory()
+        var config = LogConfiguration()
+        config.readOnly = true
+        #expect {
+            _ = try EventLog(directory: dir.appending("nope"), configuration: config)
+        } throws: { e in
+            (e as? LogError)?.description.contains("does not exist") == true
+        }
+    }
+
+    @Test("the map grows from a tiny start without losing an append, while readers run")
+    func mapGrowth() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir, mapSize: 64 << 10)
+        let initial = try log.statistics().mapBytes
+        let total = 40_000
+        let readers = Task {
+            var scans = 0
+            while !Task.isCancelled {
+                var last: UInt64 = 0
+                try log.scan(batchSize: 512) { v in
+                    #expect(v.position == last + 1)
+                    last = v.position
+                    return true
+                }
+                scans += 1
+                await Task.yield()
+            }
+            return scans
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<4 {
+                group.addTask {
+                    for i in 0..<(total / 4) { try await log.append(rotation("grow-\(w)", generation: UInt32(i))) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        readers.cancel()
+        _ = try await readers.value
+        let stats = try log.statistics()
+        #expect(stats.records == total)
+        #expect(stats.mapBytes > initial)
+        #expect(try log.verifyChain().checked == UInt64(total))
+    }
+
+    @Test("reading from the middle, single records, and past the head")
+    func reading() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        for g in 1...10 { try await log.append(rotation("r", generation: UInt32(g))) }
+        #expect(try log.read(from: 4, limit: 3).map(\.position) == [4, 5, 6])
+        #expect(try log.read(from: 9, limit: 100).map(\.position) == [9, 10])
+        #expect(try log.read(from: 11).isEmpty)
+        #expect(try log.record(at: 7)?.position == 7)
+        #expect(try log.record(at: 11) == nil)
+        var seen: [UInt64] = []
+        try log.scan(from: 3, through: 5, batchSize: 1) { seen.append($0.position); return true }
+        #expect(seen == [3, 4, 5])
+    }
+}
+
+@Suite("Read-only access")
+struct ReadOnlyTests {
+    @Test("a read-only open reads everything a writer left and refuses appends")
+    func readOnly() async throws {
+        let dir = TemporaryDirectory()
+        var written: [EventRecord] = []
+        do {
+            let log = try openLog(dir)
+            for g in 1...30 { try await log.append(rotation(g % 2 == 0 ? "even" : "odd", generation: UInt32(g))) }
+            written = try allRecords(log)
+        }
+        var config = LogConfiguration()
+        config.readOnly = true
+        let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+        #expect(try allRecords(reader) == written)
+        #expect(try reader.events(ofUser: "even").count == 15)
+        #expect(try reader.head().position == 30)
+        #expect(try reader.verifyChain().isIntact)
+        var tailed: [UInt64] = []
+        for try await r in reader.tail(from: 29) {
+            tailed.append(r.position)
+            if tailed.count == 2 { break }
+        }
+        #expect(tailed == [29, 30])
+        await #expect {
+            try await reader.append(rotation("x", generation: 1))
+        } throws: { ($0 as? LogError)?.kind == .readOnly }
+    }
+}

@@ -1,0 +1,30 @@
+// swift-tools-version: 6.0
+// AuthLedger's benchmarks: a separate package so the product keeps few dependencies.
+// Run through tools/bench.sh, which builds this in release mode and compares each figure
+// with its baseline (raw liblmdb, raw libcrypto, jwt-kit) measured in the same run.
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its folder's name, which depends on where the
+// repository was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let product = root.lastPathComponent
+
+let package = Package(
+    name: "AuthLedgerBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "../.."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: [
+                .product(name: "LedgerLog", package: product),
+                .product(name: "LedgerEvents", package: product),
+                .product(name: "LedgerCrypto", package: product),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

@@ -1,0 +1,26 @@
+import Foundation
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
+// ledger-bench SUBCOMMAND ARGS... — one measurement per process, one JSON line out.
+let args = CommandLine.arguments
+func arg(_ i: Int) -> String {
+    guard i < args.count else { fail("ledger-bench: missing argument \(i); see tools/bench.sh") }
+    return args[i]
+}
+
+switch args.count > 1 ? args[1] : "" {
+case "log-append":
+    // log-append DIR CALLERS EVENTS durable|nosync
+    try await LogBenchmarks.append(dir: arg(2), callers: Int(arg(3))!, events: Int(arg(4))!, durable: arg(5) == "durable")
+case "log-fill":
+    // log-fill DIR EVENTS USERS
+    try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)
+case "log-scan":
+    try LogBenchmarks.scan(dir: arg(2))
+default:
+    fail("usage: ledger-bench log-append|log-fill|log-scan ... (see tools/bench.sh)")
+}
