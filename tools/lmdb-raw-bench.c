@@ -60,7 +60,8 @@ static int append(const char *dir, long events, long batch, int durable, size_t 
             memcpy(value, &pos, sizeof pos);
             MDB_val k = { sizeof pos, &pos }, v = { value_bytes, value };
             CHECK(mdb_put(txn, log, &k, &v, MDB_APPEND));
-            int n = snprintf(user, sizeof user, "user-%06ld", (long)(pos % users));
+            /* Spread events over users as concurrent callers would (same hash as the Swift benchmark). */
+            int n = snprintf(user, sizeof user, "user-%06ld", (long)((pos * 2654435761u) % (uint64_t)users));
             MDB_val uk = { (size_t)n, user }, uv = { sizeof pos, &pos };
             CHECK(mdb_put(txn, idx, &uk, &uv, MDB_APPENDDUP));
         }

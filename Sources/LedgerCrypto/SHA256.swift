@@ -53,6 +53,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 /// allocates nothing after creation. It is not thread-safe: give each thread its own.
 public final class SHA256 {
     private let ctx: OpaquePointer
+    private var initialised = false
 
     public init() {
         guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
@@ -61,18 +62,28 @@ public final class SHA256 {
 
     deinit { EVP_MD_CTX_free(ctx) }
 
-    /// Hashes the concatenation of `parts`.
-    public func hash(_ parts: UnsafeRawBufferPointer...) -> SHA256Digest {
-        hash(parts: parts)
+    /// The SHA-256 implementation, fetched from the default provider once per process:
+    /// OpenSSL 3 otherwise looks it up again on every `EVP_DigestInit_ex(EVP_sha256())`.
+    nonisolated(unsafe) private static let method: OpaquePointer = {
+        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { fatalError("libcrypto has no SHA256 implementation") }
+        return md
+    }()
+
+    /// Hashes the concatenation of up to three byte ranges (no array is built, so this
+    /// is allocation-free on the log's hot path).
+    public func hash(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+                     _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> SHA256Digest {
+        // After the first hash, re-initialising with a nil type reuses the fetched method.
+        var ok = EVP_DigestInit_ex2(ctx, initialised ? nil : Self.method, nil)
+        initialised = true
+        if a.count > 0 { ok &= EVP_DigestUpdate(ctx, a.baseAddress, a.count) }
+        if b.count > 0 { ok &= EVP_DigestUpdate(ctx, b.baseAddress, b.count) }
+        if c.count > 0 { ok &= EVP_DigestUpdate(ctx, c.baseAddress, c.count) }
+        return finish(ok)
     }
 
-    /// Hashes the concatenation of `parts`.
-    public func hash(parts: [UnsafeRawBufferPointer]) -> SHA256Digest {
-        // EVP_sha256() returns a static, pre-fetched method, so no provider lookup per call.
-        var ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
-        for p in parts where p.count > 0 {
-            ok &= EVP_DigestUpdate(ctx, p.baseAddress, p.count)
-        }
+    private func finish(_ ok: Int32) -> SHA256Digest {
+        var ok = ok
         var out = SHA256Digest.zero
         withUnsafeMutableBytes(of: &out) { dst in
             ok &= EVP_DigestFinal_ex(ctx, dst.baseAddress!.assumingMemoryBound(to: UInt8.self), nil)

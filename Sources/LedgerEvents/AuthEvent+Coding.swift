@@ -49,12 +49,7 @@ extension AuthEvent {
     }
 
     /// Key events are global; every other event belongs to a user.
-    public var belongsToUser: Bool {
-        switch self {
-        case .signingKeyAdded, .signingKeyActivated, .signingKeyRetired: false
-        default: true
-        }
-    }
+    public var belongsToUser: Bool { type.belongsToUser }
 
     /// The payload bytes, laid out as `docs/EVENTS.md` documents.
     public func encodePayload() -> [UInt8] {
@@ -123,15 +118,15 @@ extension AuthEvent {
         guard view.schemaVersion >= 1, view.schemaVersion <= type.currentVersion else {
             throw EventDecodingError(position: view.position, kind: .unsupportedVersion(type: type, version: view.schemaVersion))
         }
+        if type.belongsToUser != view.hasUser {
+            throw EventDecodingError(position: view.position, kind: .userMismatch(type: type))
+        }
         var r = view.payload
         do {
             self = try Self.decodePayload(type, &r)
             try r.expectEnd()
         } catch {
             throw EventDecodingError(position: view.position, kind: .malformed(type: type, error))
-        }
-        if belongsToUser != view.hasUser {
-            throw EventDecodingError(position: view.position, kind: .userMismatch(type: type))
         }
     }
 

@@ -44,6 +44,14 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case signingKeyRetired = 11
     case suspiciousActivity = 12
 
+    /// Key events are global; every other event belongs to a user.
+    public var belongsToUser: Bool {
+        switch self {
+        case .signingKeyAdded, .signingKeyActivated, .signingKeyRetired: false
+        default: true
+        }
+    }
+
     /// The newest schema version of each type this build writes and reads.
     public var currentVersion: UInt8 { 1 }
 

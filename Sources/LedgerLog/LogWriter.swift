@@ -7,7 +7,7 @@ import Synchronization
 final class LogWriter: Sendable {
     private struct Scratch {
         let hasher = SHA256()
-        var record: [UInt8] = []
+        let record = RecordBuffer()
     }
 
     private let env: LMDBEnvironment
@@ -79,29 +79,22 @@ final class LogWriter: Sendable {
             let first = head.position + 1
             for event in group {
                 let position = head.position + 1
-                RecordLayout.encode(event, timestamp: event.timestamp ?? now, into: &scratch.record)
-                let hasher = scratch.hasher
-                let chain = scratch.record.withUnsafeBytes { rec in
-                    RecordLayout.chainHash(previous: head.chainHash, position: position,
-                                           body: UnsafeRawBufferPointer(rebasing: rec[..<(rec.count - RecordLayout.hashSize)]), hasher: hasher)
-                }
-                let n = scratch.record.count
+                let record = RecordLayout.encode(event, timestamp: event.timestamp ?? now, into: scratch.record)
+                let bodySize = record.count - RecordLayout.hashSize
+                let chain = RecordLayout.chainHash(previous: head.chainHash, position: position,
+                                                   body: UnsafeRawBufferPointer(rebasing: record[..<bodySize]), hasher: scratch.hasher)
                 chain.withUnsafeBytes { h in
-                    scratch.record.withUnsafeMutableBytes { rec in
-                        UnsafeMutableRawBufferPointer(rebasing: rec[(n - RecordLayout.hashSize)...]).copyMemory(from: h)
-                    }
+                    UnsafeMutableRawBufferPointer(rebasing: record[bodySize...]).copyMemory(from: h)
                 }
                 var key = position
                 try withUnsafeBytes(of: &key) { k in
-                    try scratch.record.withUnsafeBytes { v in
-                        try txn.put(logDB, key: k, value: v, flags: MDB_APPEND)
-                    }
-                    if let user = event.user {
-                        var user = user
-                        try user.withUTF8 { u in
-                            // Positions only grow, so each user's list is appended at its end.
-                            try txn.put(usersDB, key: UnsafeRawBufferPointer(u), value: k, flags: MDB_APPENDDUP)
-                        }
+                    try txn.put(logDB, key: k, value: UnsafeRawBufferPointer(record), flags: MDB_APPEND)
+                    let userLength = Int(record[3])
+                    if userLength > 0 {
+                        // The user id was just copied into the record: index it from there.
+                        let u = UnsafeRawBufferPointer(rebasing: record[RecordLayout.headerSize..<(RecordLayout.headerSize + userLength)])
+                        // Positions only grow, so each user's list is appended at its end.
+                        try txn.put(usersDB, key: u, value: k, flags: MDB_APPENDDUP)
                     }
                 }
                 head = LogHead(position: position, chainHash: chain)

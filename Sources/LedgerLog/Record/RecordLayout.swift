@@ -15,25 +15,34 @@ import LedgerCrypto
 /// end-32  32    chain hash = SHA-256(previous chain hash ‖ position as UInt64 LE ‖ bytes[0 ..< end-32])
 /// ```
 /// The key is the position (UInt64, native order, `MDB_INTEGERKEY`).
+@usableFromInline
 enum RecordLayout {
-    static let format: UInt8 = 1
-    static let headerSize = 12
-    static let hashSize = 32
-    static let minimumSize = headerSize + hashSize
+    @usableFromInline static let format: UInt8 = 1
+    @usableFromInline static let headerSize = 12
+    @usableFromInline static let hashSize = 32
+    @usableFromInline static let minimumSize = headerSize + hashSize
     static let maxUserLength = 255
 
-    /// Writes the record body (everything but the chain hash) followed by room for the hash.
-    static func encode(_ event: PendingEvent, timestamp: Timestamp, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
-        let user = event.user.map { Array($0.utf8) } ?? []
-        out.append(format)
-        out.append(event.type)
-        out.append(event.schemaVersion)
-        out.append(UInt8(user.count))
-        withUnsafeBytes(of: timestamp.microseconds.littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: user)
-        out.append(contentsOf: event.payload)
-        out.append(contentsOf: repeatElement(0, count: hashSize))
+    /// Writes the record body followed by room for the hash into `buffer`, and returns
+    /// the record's bytes (valid until the next encode).
+    static func encode(_ event: PendingEvent, timestamp: Timestamp, into buffer: RecordBuffer) -> UnsafeMutableRawBufferPointer {
+        var user = event.user ?? ""
+        return user.withUTF8 { u in
+            let size = headerSize + u.count + event.payload.count + hashSize
+            // Unchecked stores into a buffer reused across events: this runs per event on
+            // the writer's hot path.
+            let o = buffer.reserve(size)
+            o[0] = format
+            o[1] = event.type
+            o[2] = event.schemaVersion
+            o[3] = UInt8(u.count)
+            o.storeBytes(of: timestamp.microseconds.littleEndian, toByteOffset: 4, as: Int64.self)
+            UnsafeMutableRawBufferPointer(rebasing: o[headerSize...]).copyMemory(from: UnsafeRawBufferPointer(u))
+            event.payload.withUnsafeBytes { p in
+                UnsafeMutableRawBufferPointer(rebasing: o[(headerSize + u.count)...]).copyMemory(from: p)
+            }
+            return o
+        }
     }
 
     /// The chain hash of a record body at `position` following `previous`.
@@ -43,5 +52,25 @@ enum RecordLayout {
         return withUnsafeBytes(of: &prev) { p in
             withUnsafeBytes(of: &pos) { q in hasher.hash(p, q, body) }
         }
+    }
+}
+
+/// A growable scratch buffer owned by the writer, so encoding allocates nothing per event.
+final class RecordBuffer {
+    private var storage: UnsafeMutableRawBufferPointer
+
+    init(capacity: Int = 4096) {
+        storage = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The first `size` bytes, growing the buffer if needed (contents are not preserved).
+    func reserve(_ size: Int) -> UnsafeMutableRawBufferPointer {
+        if size > storage.count {
+            storage.deallocate()
+            storage = .allocate(byteCount: max(size, storage.count * 2), alignment: 8)
+        }
+        return UnsafeMutableRawBufferPointer(rebasing: storage[..<size])
     }
 }

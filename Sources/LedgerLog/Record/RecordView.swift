@@ -4,10 +4,11 @@ import LedgerCrypto
 /// ``EventLog/scan(from:through:batchSize:_:)``. Valid only inside that closure: it
 /// borrows bytes from the memory map. Reading fields never allocates, except ``user``
 /// for ids longer than 15 bytes.
+@frozen
 public struct RecordView {
     /// The record's position in the log (1, 2, 3, …).
     public let position: UInt64
-    let bytes: UnsafeRawBufferPointer
+    @usableFromInline let bytes: UnsafeRawBufferPointer
 
     /// Checks the envelope; never trusts lengths it has not bounded.
     init(position: UInt64, bytes: UnsafeRawBufferPointer) throws(LogError) {
@@ -24,16 +25,16 @@ public struct RecordView {
         }
     }
 
-    public var type: UInt8 { bytes[1] }
-    public var schemaVersion: UInt8 { bytes[2] }
-    public var timestamp: Timestamp {
+    @inlinable public var type: UInt8 { bytes[1] }
+    @inlinable public var schemaVersion: UInt8 { bytes[2] }
+    @inlinable public var timestamp: Timestamp {
         Timestamp(microseconds: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
     }
-    var userLength: Int { Int(bytes[3]) }
+    @inlinable var userLength: Int { Int(bytes[3]) }
 
     /// Whether the record belongs to a user (global events, such as key changes, do not).
-    public var hasUser: Bool { bytes[3] > 0 }
-    var payloadRange: Range<Int> { (RecordLayout.headerSize + userLength)..<(bytes.count - RecordLayout.hashSize) }
+    @inlinable public var hasUser: Bool { bytes[3] > 0 }
+    @inlinable var payloadRange: Range<Int> { (RecordLayout.headerSize + userLength)..<(bytes.count - RecordLayout.hashSize) }
 
     /// The user the event belongs to, if any.
     public var user: String? {
@@ -50,10 +51,10 @@ public struct RecordView {
     }
 
     /// A reader positioned at the start of the payload.
-    public var payload: ByteReader { ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payloadRange])) }
+    @inlinable public var payload: ByteReader { ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payloadRange])) }
 
     /// The payload size in bytes.
-    public var payloadCount: Int { payloadRange.count }
+    @inlinable public var payloadCount: Int { payloadRange.count }
 
     /// The stored chain hash.
     public var chainHash: SHA256Digest {

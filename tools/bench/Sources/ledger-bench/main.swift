@@ -16,6 +16,12 @@ switch args.count > 1 ? args[1] : "" {
 case "log-append":
     // log-append DIR CALLERS EVENTS durable|nosync
     try await LogBenchmarks.append(dir: arg(2), callers: Int(arg(3))!, events: Int(arg(4))!, durable: arg(5) == "durable")
+case "log-commit":
+    // log-commit DIR EVENTS BATCH durable|nosync
+    try LogBenchmarks.commit(dir: arg(2), events: Int(arg(3))!, batch: Int(arg(4))!, durable: arg(5) == "durable")
+case "queue-overhead":
+    // queue-overhead CALLERS REQUESTS [HANDLER_MICROSECONDS]
+    try await LogBenchmarks.queueOverhead(callers: Int(arg(2))!, requests: Int(arg(3))!, handlerMicroseconds: args.count > 4 ? Int(arg(4))! : 0)
 case "log-fill":
     // log-fill DIR EVENTS USERS
     try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)

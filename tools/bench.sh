@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# AuthLedger benchmarks: builds the benchmark package in release mode and the raw C
+# baselines, runs every measurement ROUNDS times with each Swift figure next to its
+# baseline (so both see the same machine state), and prints medians and ratios as the
+# Markdown tables in BENCHMARKS.md.
+#
+#   tools/bench.sh [log] [ROUNDS]        (default: log, 5 rounds)
+#
+# Raw JSON lines are kept in $OUT (default .build-bench/results.jsonl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUITE="${1:-log}"
+ROUNDS="${2:-5}"
+WORK="${BENCH_DIR:-$(mktemp -d /tmp/authledger-bench.XXXXXX)}"
+OUT="${OUT:-.build-bench/results.jsonl}"
+mkdir -p "$(dirname "$OUT")"
+: > "$OUT"
+
+tools/install-deps.sh
+gcc -O2 -Wall -o .build-bench/lmdb-raw-bench tools/lmdb-raw-bench.c -llmdb
+(cd tools/bench && swift build -c release --product ledger-bench >&2)
+SWIFT=tools/bench/.build/release/ledger-bench
+RAW=.build-bench/lmdb-raw-bench
+
+emit() { # emit PAIR ROUND JSON: tag a result line with its pairing key and round
+    local pair="$1" round="$2" line="$3"
+    echo "${line%\}},\"pair\":\"$pair\",\"round\":$round}" >> "$OUT"
+}
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$2'])" "$1"; }
+fresh() { rm -rf "$WORK/$1"; echo "$WORK/$1"; }
+
+run_log() {
+    local fill
+    fill=$(fresh scan)
+    emit size 0 "$($SWIFT log-fill "$fill" 1000000 10000)"
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "log round $round/$ROUNDS" >&2
+        emit fsync "$round" "$($RAW fsync "$WORK/fsync.test" 2000)"
+        for spec in "1 1000" "16 10000" "256 100000"; do
+            set -- $spec
+            line=$($SWIFT log-append "$(fresh a)" "$1" "$2" durable)
+            emit "durable-$1" "$round" "$line"
+            batch=$(python3 -c "print(max(1, round($(field "$line" mean_batch))))")
+            emit "durable-$1" "$round" "$($RAW append "$(fresh r)" "$2" "$batch" durable 78 10000)"
+        done
+        line=$($SWIFT log-append "$(fresh a)" 256 500000 nosync)
+        emit nosync-256 "$round" "$line"
+        batch=$(python3 -c "print(max(1, round($(field "$line" mean_batch))))")
+        emit nosync-256 "$round" "$($RAW append "$(fresh r)" 500000 "$batch" nosync 78 10000)"
+        emit "commit-$batch" "$round" "$($SWIFT log-commit "$(fresh c)" 500000 "$batch" nosync)"
+        emit "commit-$batch" "$round" "$($RAW append "$(fresh r)" 500000 "$batch" nosync 78 10000)"
+        emit queue "$round" "$($SWIFT queue-overhead 256 500000)"
+        emit scan "$round" "$($SWIFT log-scan "$fill")"
+        emit scan "$round" "$($RAW scan "$fill")"
+    done
+}
+
+case "$SUITE" in
+    log) run_log ;;
+    *) echo "unknown suite $SUITE (log)" >&2; exit 2 ;;
+esac
+rm -rf "$WORK"
+python3 tools/bench_summary.py "$OUT"
