@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
         .library(name: "LedgerEvents", targets: ["LedgerEvents"]),
         .library(name: "LedgerCrypto", targets: ["LedgerCrypto"]),
+        .library(name: "LedgerTokens", targets: ["LedgerTokens"]),
         .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
         .executable(name: "authledger", targets: ["authledger"]),
     ],
@@ -23,6 +24,8 @@ let package = Package(
 
         // Hashes, MACs, signatures and randomness over libcrypto.
         .target(name: "LedgerCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
+        // JOSE: JWT access tokens, JWKs and key sets, and opaque refresh tokens.
+        .target(name: "LedgerTokens", dependencies: ["LedgerCrypto"], swiftSettings: strict),
         // The append-only, hash-chained event log over LMDB.
         .target(name: "LedgerLog", dependencies: ["CLMDB", "LedgerCrypto"], swiftSettings: strict),
         // The catalogue of auth events and their stable binary encoding.
@@ -40,6 +43,12 @@ let package = Package(
         ),
 
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerTokensTests",
+            dependencies: ["LedgerTokens", "LedgerCrypto"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTesting"], swiftSettings: strict),
     ]
 )

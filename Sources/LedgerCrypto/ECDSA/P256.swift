@@ -1,0 +1,142 @@
+import CCrypto
+
+/// ECDSA over NIST P-256 with SHA-256: the JOSE `ES256` algorithm (RFC 7518 §3.4).
+///
+/// Signatures are in the JOSE form: `r ‖ s`, each exactly 32 big-endian bytes. libcrypto
+/// speaks DER, so conversion happens here, strictly, in both directions.
+public enum P256 {
+    /// The JOSE form's length.
+    public static let signatureBytes = 64
+
+    /// The group order n. A valid `r` and `s` lie in [1, n − 1].
+    static let order: [UInt8] = [UInt8](hex: "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")!
+
+    /// A private signing key.
+    public struct SigningKey: Sendable {
+        let key: EVPKey
+
+        /// Generates a new key from the OS CSPRNG.
+        public init() throws(CryptoError) { key = try EVPKey.generate("EC", group: "P-256") }
+
+        /// Reads a PEM private key; refuses keys that are not P-256.
+        public init(pem: String) throws(CryptoError) {
+            key = try EVPKey.privateKey(pem: pem)
+            guard key.typeName == "EC", (try? PublicKey(key: key)) != nil else {
+                throw CryptoError(.invalidKey, "the PEM key is not a P-256 EC key (found \(key.typeName))")
+            }
+        }
+
+        /// The PKCS#8 PEM encoding of this private key.
+        public func pemRepresentation() throws(CryptoError) -> String { try key.privateKeyPEM() }
+
+        /// The matching public key.
+        public var publicKey: PublicKey { get throws(CryptoError) { try PublicKey(key: key) } }
+
+        /// Signs `message` (SHA-256 inside), returning the 64-byte JOSE signature.
+        public func signature<Bytes: ContiguousBytes>(for message: Bytes) throws(CryptoError) -> [UInt8] {
+            var der = [UInt8](repeating: 0, count: 80)
+            let signed = message.withUnsafeBytes { m in
+                Result { () throws(CryptoError) in try key.sign(m, digest: EVP_sha256(), into: &der) }
+            }
+            try signed.get()
+            guard let raw = P256.joseSignature(fromDER: der) else {
+                throw CryptoError(.library, "libcrypto produced an ECDSA signature that is not strict DER")
+            }
+            return raw
+        }
+    }
+
+    /// A public verification key.
+    public struct PublicKey: Sendable, Equatable {
+        let key: EVPKey
+        /// The affine coordinates, 32 bytes each (for JWKs).
+        public let x: [UInt8]
+        public let y: [UInt8]
+
+        init(key: EVPKey) throws(CryptoError) {
+            let der = try key.publicKeyDER()
+            guard der.count == spkiPrefix.count + 65, Array(der.prefix(spkiPrefix.count)) == spkiPrefix else {
+                throw CryptoError(.invalidKey, "the key is not a P-256 public key")
+            }
+            self.key = key
+            x = Array(der[(spkiPrefix.count + 1)..<(spkiPrefix.count + 33)])
+            y = Array(der[(spkiPrefix.count + 33)...])
+        }
+
+        /// A key from its affine coordinates (as in a JWK's `x` and `y`); the point must be on the curve.
+        public init(x: [UInt8], y: [UInt8]) throws(CryptoError) {
+            guard x.count == 32, y.count == 32 else {
+                throw CryptoError(.invalidKey, "P-256 coordinates must be 32 bytes each; got \(x.count) and \(y.count)")
+            }
+            try self.init(key: EVPKey.publicKey(der: spkiPrefix + [0x04] + x + y))
+        }
+
+        /// Whether `signature` (64-byte JOSE form) is valid for `message`.
+        /// Wrong lengths, and `r` or `s` of zero or not below the group order, are refused
+        /// before libcrypto is asked.
+        public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for message: M) -> Bool {
+            guard let der = signature.withUnsafeBytes({ P256.derSignature(fromJOSE: $0) }) else { return false }
+            return der.withUnsafeBytes { d in message.withUnsafeBytes { m in key.verify(d, m, digest: EVP_sha256()) } }
+        }
+
+        public static func == (a: PublicKey, b: PublicKey) -> Bool { a.x == b.x && a.y == b.y }
+    }
+
+    /// DER SubjectPublicKeyInfo header for an uncompressed P-256 point (id-ecPublicKey, prime256v1).
+    static let spkiPrefix: [UInt8] = [UInt8](hex: "3059301306072a8648ce3d020106082a8648ce3d030107034200")!
+
+    /// Converts a DER `ECDSA-Sig-Value` to JOSE `r ‖ s`; nil unless the DER is strict
+    /// (re-encoding must give back the same bytes) and both values fit 32 bytes.
+    public static func joseSignature(fromDER der: [UInt8]) -> [UInt8]? {
+        let sig: OpaquePointer? = der.withUnsafeBufferPointer { b in
+            var p = b.baseAddress
+            return d2i_ECDSA_SIG(nil, &p, b.count)
+        }
+        guard let sig else { clearOpenSSLErrors(); return nil }
+        defer { ECDSA_SIG_free(sig) }
+        // d2i accepts some non-canonical encodings; insisting on a byte-exact round trip
+        // means one signature has exactly one accepted form.
+        var reencoded: UnsafeMutablePointer<UInt8>?
+        let n = i2d_ECDSA_SIG(sig, &reencoded)
+        guard n > 0, let reencoded else { return nil }
+        defer { CRYPTO_free(reencoded, #fileID, #line) }
+        guard n == der.count, memcmp(reencoded, der, der.count) == 0 else { return nil }
+        var r: OpaquePointer?, s: OpaquePointer?
+        ECDSA_SIG_get0(sig, &r, &s)
+        guard let r, let s, BN_num_bits(r) <= 256, BN_num_bits(s) <= 256 else { return nil }
+        var out = [UInt8](repeating: 0, count: 64)
+        let ok = out.withUnsafeMutableBufferPointer { o in
+            BN_bn2binpad(r, o.baseAddress, 32) == 32 && BN_bn2binpad(s, o.baseAddress! + 32, 32) == 32
+        }
+        return ok ? out : nil
+    }
+
+    /// Converts JOSE `r ‖ s` to DER; nil for a wrong length or `r`, `s` outside [1, n − 1].
+    public static func derSignature(fromJOSE raw: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard raw.count == signatureBytes else { return nil }
+        let r = UnsafeRawBufferPointer(rebasing: raw[0..<32]), s = UnsafeRawBufferPointer(rebasing: raw[32..<64])
+        guard inRange(r), inRange(s) else { return nil }
+        guard let sig = ECDSA_SIG_new() else { return nil }
+        defer { ECDSA_SIG_free(sig) }
+        let rb = BN_bin2bn(r.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, nil)
+        let sb = BN_bin2bn(s.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, nil)
+        guard let rb, let sb, ECDSA_SIG_set0(sig, rb, sb) == 1 else {
+            BN_free(rb); BN_free(sb)
+            return nil
+        }
+        var der: UnsafeMutablePointer<UInt8>?
+        let n = i2d_ECDSA_SIG(sig, &der)
+        guard n > 0, let der else { return nil }
+        defer { CRYPTO_free(der, #fileID, #line) }
+        return Array(UnsafeBufferPointer(start: der, count: Int(n)))
+    }
+
+    /// 1 ≤ v ≤ n − 1, for a 32-byte big-endian v.
+    static func inRange(_ v: UnsafeRawBufferPointer) -> Bool {
+        var nonZero = false
+        for b in v where b != 0 { nonZero = true; break }
+        guard nonZero else { return false }
+        for i in 0..<32 where v[i] != order[i] { return v[i] < order[i] }
+        return false  // v == n
+    }
+}

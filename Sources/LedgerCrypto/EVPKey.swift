@@ -1,0 +1,98 @@
+import CCrypto
+
+/// Owns one `EVP_PKEY` and does the EVP sign/verify calls shared by every algorithm.
+///
+/// `@unchecked Sendable`: the key is never modified after creation, and OpenSSL 3 allows
+/// concurrent signing and verification with one `EVP_PKEY` as long as each operation has
+/// its own `EVP_MD_CTX`, which every method here creates.
+final class EVPKey: @unchecked Sendable {
+    let pkey: OpaquePointer
+
+    init(taking pkey: OpaquePointer) { self.pkey = pkey }
+
+    deinit { EVP_PKEY_free(pkey) }
+
+    /// Generates a key of `algorithm` ("EC" with group "P-256", or "ED25519").
+    static func generate(_ algorithm: String, group: String? = nil) throws(CryptoError) -> EVPKey {
+        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, algorithm, nil) else { throw .library("create a \(algorithm) key context") }
+        defer { EVP_PKEY_CTX_free(ctx) }
+        guard EVP_PKEY_keygen_init(ctx) == 1 else { throw .library("start \(algorithm) key generation") }
+        if let group, EVP_PKEY_CTX_set_group_name(ctx, group) != 1 { throw .library("select curve \(group)") }
+        var key: OpaquePointer?
+        guard EVP_PKEY_generate(ctx, &key) == 1, let key else { throw .library("generate a \(algorithm) key") }
+        return EVPKey(taking: key)
+    }
+
+    /// Signs `message`; `digest` is nil for Ed25519 (which hashes internally).
+    func sign(_ message: UnsafeRawBufferPointer, digest: OpaquePointer?, into out: inout [UInt8]) throws(CryptoError) {
+        guard let ctx = EVP_MD_CTX_new() else { throw .library("allocate a signing context") }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestSignInit(ctx, nil, digest, nil, pkey) == 1 else { throw .library("start signing") }
+        var length = 0
+        let base = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        guard EVP_DigestSign(ctx, nil, &length, base, message.count) == 1 else { throw .library("size a signature") }
+        if out.count < length { out = [UInt8](repeating: 0, count: length) }
+        let ok = out.withUnsafeMutableBufferPointer { EVP_DigestSign(ctx, $0.baseAddress, &length, base, message.count) }
+        guard ok == 1 else { throw .library("sign") }
+        out.removeLast(out.count - length)
+    }
+
+    /// Whether `signature` (in libcrypto's native form) is valid for `message`.
+    func verify(_ signature: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer, digest: OpaquePointer?) -> Bool {
+        guard let ctx = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestVerifyInit(ctx, nil, digest, nil, pkey) == 1 else { clearOpenSSLErrors(); return false }
+        let ok = EVP_DigestVerify(ctx, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,
+                                  message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count)
+        if ok != 1 { clearOpenSSLErrors() }
+        return ok == 1
+    }
+
+    /// The SubjectPublicKeyInfo DER encoding of the public part.
+    func publicKeyDER() throws(CryptoError) -> [UInt8] {
+        var buf: UnsafeMutablePointer<UInt8>?
+        let n = i2d_PUBKEY(pkey, &buf)
+        guard n > 0, let buf else { throw .library("encode a public key") }
+        defer { CRYPTO_free(buf, #fileID, #line) }
+        return Array(UnsafeBufferPointer(start: buf, count: Int(n)))
+    }
+
+    /// Reads a SubjectPublicKeyInfo DER public key (curve points are checked by libcrypto).
+    static func publicKey(der: [UInt8]) throws(CryptoError) -> EVPKey {
+        let key: OpaquePointer? = der.withUnsafeBufferPointer { b in
+            var p = b.baseAddress
+            return d2i_PUBKEY(nil, &p, b.count)
+        }
+        guard let key else { throw .library("read a public key", kind: .invalidKey) }
+        return EVPKey(taking: key)
+    }
+
+    /// The private key as PKCS#8 PEM (unencrypted: the file's permissions protect it).
+    func privateKeyPEM() throws(CryptoError) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw .library("allocate a memory BIO") }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_PKCS8PrivateKey(bio, pkey, nil, nil, 0, nil, nil) == 1 else { throw .library("encode a private key") }
+        var data: UnsafeMutablePointer<CChar>?
+        let n = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data)
+        guard n > 0, let data else { throw .library("read encoded private key") }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+    }
+
+    /// Reads a PEM private key (PKCS#8 or SEC1).
+    static func privateKey(pem: String) throws(CryptoError) -> EVPKey {
+        var pem = pem
+        let key: OpaquePointer? = pem.withUTF8 { u in
+            guard let bio = BIO_new_mem_buf(u.baseAddress, Int32(u.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key else { throw .library("read a PEM private key", kind: .invalidKey) }
+        return EVPKey(taking: key)
+    }
+
+    /// The key type's name, e.g. "EC" or "ED25519".
+    var typeName: String {
+        guard let n = EVP_PKEY_get0_type_name(pkey) else { return "unknown" }
+        return String(cString: n)
+    }
+}

@@ -1,0 +1,61 @@
+/// The claims of an AuthLedger access token (RFC 7519 registered claims plus `sid`).
+public struct AccessTokenClaims: Sendable, Equatable {
+    /// `iss`: who issued it.
+    public var issuer: String
+    /// `sub`: the user.
+    public var subject: String
+    /// `aud`: who it is for (a string in JSON when there is one).
+    public var audience: [String]
+    /// `sid`: the session, for the stateful revocation check.
+    public var sessionID: String
+    /// `iat`, `exp`, `nbf`: seconds since the epoch.
+    public var issuedAt: Int64
+    public var expiresAt: Int64
+    public var notBefore: Int64?
+    /// `jti`: unique per token.
+    public var tokenID: String
+    /// Caller-supplied claims (roles and the like). They can never replace registered ones.
+    public var custom: [String: JSONValue]
+
+    /// The claim names AuthLedger sets itself; custom claims may not use them.
+    public static let registeredNames: Set<String> = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid"]
+
+    public init(issuer: String, subject: String, audience: [String], sessionID: String, issuedAt: Int64,
+                expiresAt: Int64, notBefore: Int64? = nil, tokenID: String, custom: [String: JSONValue] = [:]) {
+        self.issuer = issuer; self.subject = subject; self.audience = audience; self.sessionID = sessionID
+        self.issuedAt = issuedAt; self.expiresAt = expiresAt; self.notBefore = notBefore
+        self.tokenID = tokenID; self.custom = custom
+    }
+
+    /// The payload JSON: registered claims in a fixed order, then custom claims by name.
+    func serialized() -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        func key(_ k: StaticString) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+        }
+        key("iss"); JSONValue.writeString(issuer, into: &out)
+        key("sub"); JSONValue.writeString(subject, into: &out)
+        key("aud")
+        if audience.count == 1 { JSONValue.writeString(audience[0], into: &out) } else { JSONValue.array(audience.map { .string($0) }).write(into: &out) }
+        key("sid"); JSONValue.writeString(sessionID, into: &out)
+        key("iat"); out += Array(String(issuedAt).utf8)
+        if let notBefore { key("nbf"); out += Array(String(notBefore).utf8) }
+        key("exp"); out += Array(String(expiresAt).utf8)
+        key("jti"); JSONValue.writeString(tokenID, into: &out)
+        for name in custom.keys.sorted() {
+            out.append(UInt8(ascii: ","))
+            JSONValue.writeString(name, into: &out)
+            out.append(UInt8(ascii: ":"))
+            custom[name]!.write(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}

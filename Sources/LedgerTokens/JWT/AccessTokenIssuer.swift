@@ -1,0 +1,47 @@
+import LedgerCrypto
+
+/// Mints signed access tokens (compact JWS, `typ: at+jwt` per RFC 9068).
+public struct AccessTokenIssuer: Sendable {
+    public let key: SigningKey
+    public let issuer: String
+    public let audience: [String]
+    /// How long a token lives, in seconds (default 5 minutes).
+    public let lifetimeSeconds: Int64
+    // The header never changes for a key, so it is encoded once.
+    private let encodedHeader: [UInt8]
+
+    public init(key: SigningKey, issuer: String, audience: [String], lifetimeSeconds: Int64 = 300) {
+        self.key = key
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetimeSeconds = lifetimeSeconds
+        let header: JSONValue = ["alg": .string(key.algorithm.rawValue), "kid": .string(key.kid), "typ": "at+jwt"]
+        var h = [UInt8]()
+        Base64URL.encode(Array(header.serialized.utf8), into: &h)
+        encodedHeader = h
+    }
+
+    /// Issues a token for `subject` in `sessionID`, valid from `now` (seconds since the epoch).
+    /// Custom claims must not use a registered name.
+    public func issue(subject: String, sessionID: String, now: Int64, custom: [String: JSONValue] = [:]) throws -> (token: String, claims: AccessTokenClaims) {
+        if let clash = custom.keys.first(where: { AccessTokenClaims.registeredNames.contains($0) }) {
+            throw TokenError(.customClaim, "custom claim \"\(clash)\" would replace a registered claim")
+        }
+        let claims = AccessTokenClaims(issuer: issuer, subject: subject, audience: audience, sessionID: sessionID,
+                                       issuedAt: now, expiresAt: now + lifetimeSeconds,
+                                       tokenID: Base64URL.encode(SecureRandom.bytes(16)), custom: custom)
+        return (try sign(claims), claims)
+    }
+
+    /// Signs exact claims (for tests and tools that need a specific token).
+    public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
+        var token = encodedHeader
+        token.reserveCapacity(encodedHeader.count + 400)
+        token.append(UInt8(ascii: "."))
+        Base64URL.encode(claims.serialized(), into: &token)
+        let signature = try key.sign(token)
+        token.append(UInt8(ascii: "."))
+        Base64URL.encode(signature, into: &token)
+        return String(decoding: token, as: UTF8.self)
+    }
+}
