@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LedgerEvents", targets: ["LedgerEvents"]),
         .library(name: "LedgerCrypto", targets: ["LedgerCrypto"]),
         .library(name: "LedgerTokens", targets: ["LedgerTokens"]),
+        .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
         .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
         .executable(name: "authledger", targets: ["authledger"]),
     ],
@@ -30,6 +31,8 @@ let package = Package(
         .target(name: "LedgerLog", dependencies: ["CLMDB", "LedgerCrypto"], swiftSettings: strict),
         // The catalogue of auth events and their stable binary encoding.
         .target(name: "LedgerEvents", dependencies: ["LedgerLog"], swiftSettings: strict),
+        // The engine: sessions, rotation, revocation, projections, and the key ring.
+        .target(name: "LedgerEngine", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTokens", "LedgerCrypto"], swiftSettings: strict),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
         .target(name: "LedgerTesting", dependencies: ["LedgerLog"], swiftSettings: strict),
         // The `authledger` command-line tool.
@@ -49,6 +52,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
+        .testTarget(name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTesting"], swiftSettings: strict),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTesting"], swiftSettings: strict),
     ]
 )

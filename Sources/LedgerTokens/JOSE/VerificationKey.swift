@@ -40,6 +40,11 @@ public struct VerificationKey: Sendable, Equatable {
         self.kid = kid; self.algorithm = algorithm; self.material = material
     }
 
+    /// The same key under another key id.
+    public func withKID(_ kid: String) -> VerificationKey {
+        VerificationKey(kid: kid, algorithm: algorithm, material: material)
+    }
+
     /// Whether `signature` is this key's signature of `signingInput` (`header.payload`).
     public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for signingInput: M) -> Bool {
         switch material {

@@ -1,0 +1,57 @@
+import LedgerEvents
+import LedgerLog
+import LedgerTokens
+
+/// The signing keys' lifecycle, derived only from key events: which keys are published,
+/// which one signs, and when each stopped signing.
+public struct KeyState: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public let key: VerificationKey
+        public let addedAt: Timestamp
+        /// When it became the signing key.
+        public var activatedAt: Timestamp?
+        /// When a newer key took over signing; tokens it signed live at most one access-token lifetime more.
+        public var deactivatedAt: Timestamp?
+        public var retiredAt: Timestamp?
+        public var isPublished: Bool { retiredAt == nil }
+    }
+
+    public private(set) var entries: [String: Entry] = [:]
+    /// The key that signs new access tokens.
+    public private(set) var activeKid: String?
+
+    public init() {}
+
+    /// Applies one event; events of other kinds are ignored. A key event that does not fit
+    /// (unknown kid, unreadable JWK) is ignored too: replay must never stop on one record.
+    public mutating func apply(_ event: AuthEvent, at time: Timestamp) {
+        switch event {
+        case let .signingKeyAdded(e):
+            guard entries[e.kid] == nil,
+                  let json = try? JSONParser.parse(e.publicJWK),
+                  let key = try? VerificationKey(jwk: json), key.algorithm.rawValue == e.algorithm else { return }
+            entries[e.kid] = Entry(key: key.withKID(e.kid), addedAt: time)
+        case let .signingKeyActivated(e):
+            guard entries[e.kid]?.isPublished == true else { return }
+            if let previous = activeKid, previous != e.kid { entries[previous]?.deactivatedAt = time }
+            entries[e.kid]?.activatedAt = time
+            activeKid = e.kid
+        case let .signingKeyRetired(e):
+            guard e.kid != activeKid else { return }
+            entries[e.kid]?.retiredAt = time
+        default:
+            return
+        }
+    }
+
+    /// Every published (not retired) key.
+    public var jwks: JWKS { JWKS(entries.values.filter(\.isPublished).map(\.key)) }
+
+    /// Keys that no longer sign and whose last token has expired by `now`.
+    public func retirable(now: Timestamp, tokenLifetimeSeconds: Int64, leewaySeconds: Int64) -> [String] {
+        entries.filter { kid, e in
+            kid != activeKid && e.isPublished
+                && (e.deactivatedAt ?? e.addedAt).adding(seconds: tokenLifetimeSeconds + leewaySeconds) <= now
+        }.keys.sorted()
+    }
+}
