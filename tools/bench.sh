@@ -4,12 +4,12 @@
 # baseline (so both see the same machine state), and prints medians and ratios as the
 # Markdown tables in BENCHMARKS.md.
 #
-#   tools/bench.sh [log] [ROUNDS]        (default: log, 5 rounds)
+#   tools/bench.sh [log|tokens|all] [ROUNDS]        (default: all, 5 rounds)
 #
 # Raw JSON lines are kept in $OUT (default .build-bench/results.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUITE="${1:-log}"
+SUITE="${1:-all}"
 ROUNDS="${2:-5}"
 WORK="${BENCH_DIR:-$(mktemp -d /tmp/authledger-bench.XXXXXX)}"
 OUT="${OUT:-.build-bench/results.jsonl}"
@@ -18,9 +18,11 @@ mkdir -p "$(dirname "$OUT")"
 
 tools/install-deps.sh
 gcc -O2 -Wall -o .build-bench/lmdb-raw-bench tools/lmdb-raw-bench.c -llmdb
+gcc -O2 -Wall -o .build-bench/crypto-raw-bench tools/crypto-raw-bench.c -lcrypto -lpthread
 (cd tools/bench && swift build -c release --product ledger-bench >&2)
 SWIFT=tools/bench/.build/release/ledger-bench
 RAW=.build-bench/lmdb-raw-bench
+CRYPTO=.build-bench/crypto-raw-bench
 
 emit() { # emit PAIR ROUND JSON: tag a result line with its pairing key and round
     local pair="$1" round="$2" line="$3"
@@ -55,9 +57,27 @@ run_log() {
     done
 }
 
+run_tokens() {
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "tokens round $round/$ROUNDS" >&2
+        for alg in ES256 EdDSA; do
+            raw=$([ "$alg" = ES256 ] && echo es256 || echo ed25519)
+            $SWIFT token-input "$alg" "$WORK/input-$alg"
+            for op in sign verify; do
+                # Each figure next to its baselines, so all three see the same machine state.
+                emit "$op-$alg" "$round" "$($SWIFT token-$op "$alg" 1)"
+                emit "$op-$alg" "$round" "$($CRYPTO "$op" "$raw" "$WORK/input-$alg" 1)"
+                emit "$op-$alg" "$round" "$($SWIFT jwtkit-$op "$alg" 1)"
+            done
+        done
+    done
+}
+
 case "$SUITE" in
     log) run_log ;;
-    *) echo "unknown suite $SUITE (log)" >&2; exit 2 ;;
+    tokens) run_tokens ;;
+    all) run_log; run_tokens ;;
+    *) echo "unknown suite $SUITE (log, tokens, all)" >&2; exit 2 ;;
 esac
 rm -rf "$WORK"
 python3 tools/bench_summary.py "$OUT"

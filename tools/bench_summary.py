@@ -32,6 +32,19 @@ def fmt(x):
 
 rounds = len({r["round"] for r in rows if r["round"]})
 print(f"Medians of {rounds} rounds.\n")
+if any(p.startswith(("sign-", "verify-")) for p in by_pair):
+    print("| operation (typical access token) | AuthLedger (/s) | raw libcrypto (/s) | ratio | jwt-kit (/s) | AuthLedger ÷ jwt-kit |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for alg in ("ES256", "EdDSA"):
+        for op in ("sign", "verify"):
+            p = f"{op}-{alg}"
+            if p not in by_pair:
+                continue
+            print(f"| {alg} {op} | {fmt(rate(p, 'token-' + op))} | {fmt(rate(p, 'raw-' + op))} | {ratio(p, 'token-' + op, 'raw-' + op):.0%} "
+                  f"| {fmt(rate(p, 'jwtkit-' + op))} | {ratio(p, 'token-' + op, 'jwtkit-' + op):.2f}× |")
+    print()
+if not any(p.startswith(("durable", "nosync", "commit", "scan")) for p in by_pair):
+    sys.exit(0)
 print("| measurement | AuthLedger (/s) | raw liblmdb (/s) | ratio | mean batch |")
 print("|---|---:|---:|---:|---:|")
 for callers in (1, 16, 256):

@@ -23,50 +23,68 @@ public enum Base64URL {
     /// Appends the encoding of `bytes` to `out`.
     public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes, into out: inout [UInt8]) {
         bytes.withUnsafeBytes { src in
-            out.reserveCapacity(out.count + (src.count * 4 + 2) / 3)
-            var i = 0
-            while i + 3 <= src.count {
-                let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
-                out.append(alphabet[Int(v >> 18 & 63)]); out.append(alphabet[Int(v >> 12 & 63)])
-                out.append(alphabet[Int(v >> 6 & 63)]); out.append(alphabet[Int(v & 63)])
-                i += 3
-            }
-            let rest = src.count - i
-            if rest == 1 {
-                let v = UInt32(src[i]) << 16
-                out.append(alphabet[Int(v >> 18 & 63)]); out.append(alphabet[Int(v >> 12 & 63)])
-            } else if rest == 2 {
-                let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8
-                out.append(alphabet[Int(v >> 18 & 63)]); out.append(alphabet[Int(v >> 12 & 63)])
-                out.append(alphabet[Int(v >> 6 & 63)])
+            let start = out.count
+            let length = (src.count * 4 + 2) / 3
+            out.append(contentsOf: repeatElement(0, count: length))
+            // Written through raw pointers: this runs on every token issued.
+            alphabet.withUnsafeBufferPointer { a in
+                out.withUnsafeMutableBufferPointer { o in
+                    var i = 0, w = start
+                    while i + 3 <= src.count {
+                        let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
+                        o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
+                        o[w + 2] = a[Int(v >> 6 & 63)]; o[w + 3] = a[Int(v & 63)]
+                        i += 3; w += 4
+                    }
+                    let rest = src.count - i
+                    if rest > 0 {
+                        let v = UInt32(src[i]) << 16 | (rest == 2 ? UInt32(src[i + 1]) << 8 : 0)
+                        o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
+                        if rest == 2 { o[w + 2] = a[Int(v >> 6 & 63)] }
+                    }
+                }
             }
         }
     }
 
     /// Decodes strictly; nil for any character outside the alphabet, padding, an impossible
     /// length, or a non-canonical final character.
-    public static func decode<Chars: Collection>(_ text: Chars) -> [UInt8]? where Chars.Element == UInt8 {
-        let n = text.count
-        if n % 4 == 1 { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(n * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in text {
-            let v = decodeTable[Int(c)]
-            if v == 0xff { return nil }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-            }
-        }
-        // Leftover bits must be zero, or two different strings would decode to the same bytes.
-        if bits > 0 && acc & ((1 << UInt32(bits)) - 1) != 0 { return nil }
-        return out
+    public static func decode(_ text: [UInt8]) -> [UInt8]? {
+        text.withUnsafeBufferPointer { decode($0) }
     }
 
     /// Decodes a string strictly.
-    public static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8)) }
+    public static func decode(_ text: String) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { decode($0) }
+    }
+
+    /// Decodes UTF-8 bytes strictly. Concrete rather than generic, so it is fast when
+    /// called from other modules.
+    public static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let n = text.count
+        if n % 4 == 1 { return nil }
+        var out = [UInt8](repeating: 0, count: n * 3 / 4)
+        let ok = decodeTable.withUnsafeBufferPointer { table in
+            out.withUnsafeMutableBufferPointer { o -> Bool in
+                var acc: UInt32 = 0
+                var bits = 0
+                var w = 0
+                for c in text {
+                    let v = table[Int(c)]
+                    if v == 0xff { return false }
+                    acc = acc << 6 | UInt32(v)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        o[w] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                        w += 1
+                    }
+                }
+                // Leftover bits must be zero, or two different strings would decode to the same bytes.
+                return bits == 0 || acc & ((1 << UInt32(bits)) - 1) == 0
+            }
+        }
+        return ok ? out : nil
+    }
 }

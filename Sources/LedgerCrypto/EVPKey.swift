@@ -23,15 +23,33 @@ final class EVPKey: @unchecked Sendable {
         return EVPKey(taking: key)
     }
 
-    /// Signs `message`; `digest` is nil for Ed25519 (which hashes internally).
+    /// SHA-256, fetched from the provider once: passing `EVP_sha256()` makes OpenSSL 3 look
+    /// the implementation up by name on every operation.
+    nonisolated(unsafe) static let sha256: OpaquePointer = {
+        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else { fatalError("libcrypto has no SHA256 implementation") }
+        return md
+    }()
+
+    /// A digest context for one operation. FINALISE tells OpenSSL the context will not be
+    /// reused after the final call, which spares it a copy of the key context per signature.
+    private static func context() -> OpaquePointer? {
+        guard let ctx = EVP_MD_CTX_new() else { return nil }
+        EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE)
+        return ctx
+    }
+
+    /// The largest signature this key makes.
+    var maxSignatureSize: Int { Int(EVP_PKEY_get_size(pkey)) }
+
+    /// Signs `message` into `out` (resized to the signature); `digest` is nil for Ed25519,
+    /// which hashes internally.
     func sign(_ message: UnsafeRawBufferPointer, digest: OpaquePointer?, into out: inout [UInt8]) throws(CryptoError) {
-        guard let ctx = EVP_MD_CTX_new() else { throw .library("allocate a signing context") }
+        guard let ctx = Self.context() else { throw .library("allocate a signing context") }
         defer { EVP_MD_CTX_free(ctx) }
         guard EVP_DigestSignInit(ctx, nil, digest, nil, pkey) == 1 else { throw .library("start signing") }
-        var length = 0
-        let base = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard EVP_DigestSign(ctx, nil, &length, base, message.count) == 1 else { throw .library("size a signature") }
+        var length = maxSignatureSize
         if out.count < length { out = [UInt8](repeating: 0, count: length) }
+        let base = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
         let ok = out.withUnsafeMutableBufferPointer { EVP_DigestSign(ctx, $0.baseAddress, &length, base, message.count) }
         guard ok == 1 else { throw .library("sign") }
         out.removeLast(out.count - length)
@@ -39,7 +57,7 @@ final class EVPKey: @unchecked Sendable {
 
     /// Whether `signature` (in libcrypto's native form) is valid for `message`.
     func verify(_ signature: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer, digest: OpaquePointer?) -> Bool {
-        guard let ctx = EVP_MD_CTX_new() else { return false }
+        guard let ctx = Self.context() else { return false }
         defer { EVP_MD_CTX_free(ctx) }
         guard EVP_DigestVerifyInit(ctx, nil, digest, nil, pkey) == 1 else { clearOpenSSLErrors(); return false }
         let ok = EVP_DigestVerify(ctx, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,

@@ -243,3 +243,23 @@ struct AccessTokenNegativeTests {
 }
 
 import Foundation
+
+@Suite("Verifier header cache")
+struct HeaderCacheTests {
+    @Test("remembered verdicts stay right: a refused header is refused again, and many distinct headers change nothing")
+    func cache() throws {
+        let f = try Fixture()
+        let bad = try f.forge(header: #"{"alg":"HS256","kid":"\#(f.key.kid)"}"#, payload: "{}")
+        #expect(f.rejection(bad)?.check == .algorithm)
+        #expect(f.rejection(bad)?.check == .algorithm)
+        let payload = #"{"iss":"https://auth.example","sub":"a","aud":"api","exp":\#(f.now + 60)}"#
+        for i in 0..<200 {
+            // Distinct headers, each valid: past the cache's bound they are checked every time.
+            let t = try f.forge(header: #"{"alg":"ES256","kid":"\#(f.key.kid)","n":\#(i)}"#, payload: payload)
+            #expect(f.rejection(t) == nil)
+        }
+        let t = try f.forge(header: #"{"alg":"ES256","kid":"\#(f.key.kid)","crit":["n"]}"#, payload: payload)
+        #expect(f.rejection(t)?.check == .critical)
+        #expect(f.rejection(try f.token()) == nil)
+    }
+}

@@ -15,6 +15,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: "../.."),
+        // Baseline only: never a dependency of the product.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
     ],
     targets: [
         .executableTarget(
@@ -23,6 +25,8 @@ let package = Package(
                 .product(name: "LedgerLog", package: product),
                 .product(name: "LedgerEvents", package: product),
                 .product(name: "LedgerCrypto", package: product),
+                .product(name: "LedgerTokens", package: product),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

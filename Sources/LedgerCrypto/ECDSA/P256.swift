@@ -34,9 +34,9 @@ public enum P256 {
 
         /// Signs `message` (SHA-256 inside), returning the 64-byte JOSE signature.
         public func signature<Bytes: ContiguousBytes>(for message: Bytes) throws(CryptoError) -> [UInt8] {
-            var der = [UInt8](repeating: 0, count: 80)
+            var der = [UInt8](repeating: 0, count: 72)
             let signed = message.withUnsafeBytes { m in
-                Result { () throws(CryptoError) in try key.sign(m, digest: EVP_sha256(), into: &der) }
+                Result { () throws(CryptoError) in try key.sign(m, digest: EVPKey.sha256, into: &der) }
             }
             try signed.get()
             guard let raw = P256.joseSignature(fromDER: der) else {
@@ -76,7 +76,7 @@ public enum P256 {
         /// before libcrypto is asked.
         public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for message: M) -> Bool {
             guard let der = signature.withUnsafeBytes({ P256.derSignature(fromJOSE: $0) }) else { return false }
-            return der.withUnsafeBytes { d in message.withUnsafeBytes { m in key.verify(d, m, digest: EVP_sha256()) } }
+            return der.withUnsafeBytes { d in message.withUnsafeBytes { m in key.verify(d, m, digest: EVPKey.sha256) } }
         }
 
         public static func == (a: PublicKey, b: PublicKey) -> Bool { a.x == b.x && a.y == b.y }
@@ -85,30 +85,32 @@ public enum P256 {
     /// DER SubjectPublicKeyInfo header for an uncompressed P-256 point (id-ecPublicKey, prime256v1).
     static let spkiPrefix: [UInt8] = [UInt8](hex: "3059301306072a8648ce3d020106082a8648ce3d030107034200")!
 
-    /// Converts a DER `ECDSA-Sig-Value` to JOSE `r ‖ s`; nil unless the DER is strict
-    /// (re-encoding must give back the same bytes) and both values fit 32 bytes.
+    /// Converts a DER `ECDSA-Sig-Value` (`SEQUENCE { INTEGER r, INTEGER s }`) to JOSE `r ‖ s`.
+    /// Strict: definite short-form lengths only, minimal positive INTEGERs, no trailing bytes,
+    /// and values that fit 32 bytes. So one signature has exactly one accepted DER form.
+    /// Parsed by hand: it runs on every token signed, and needs no allocation but the result.
     public static func joseSignature(fromDER der: [UInt8]) -> [UInt8]? {
-        let sig: OpaquePointer? = der.withUnsafeBufferPointer { b in
-            var p = b.baseAddress
-            return d2i_ECDSA_SIG(nil, &p, b.count)
-        }
-        guard let sig else { clearOpenSSLErrors(); return nil }
-        defer { ECDSA_SIG_free(sig) }
-        // d2i accepts some non-canonical encodings; insisting on a byte-exact round trip
-        // means one signature has exactly one accepted form.
-        var reencoded: UnsafeMutablePointer<UInt8>?
-        let n = i2d_ECDSA_SIG(sig, &reencoded)
-        guard n > 0, let reencoded else { return nil }
-        defer { CRYPTO_free(reencoded, #fileID, #line) }
-        guard n == der.count, memcmp(reencoded, der, der.count) == 0 else { return nil }
-        var r: OpaquePointer?, s: OpaquePointer?
-        ECDSA_SIG_get0(sig, &r, &s)
-        guard let r, let s, BN_num_bits(r) <= 256, BN_num_bits(s) <= 256 else { return nil }
+        // A P-256 signature's DER is at most 2 + 2 × (2 + 33) = 72 bytes: short-form lengths.
+        guard der.count >= 8, der.count <= 72, der[0] == 0x30, Int(der[1]) == der.count - 2 else { return nil }
         var out = [UInt8](repeating: 0, count: 64)
-        let ok = out.withUnsafeMutableBufferPointer { o in
-            BN_bn2binpad(r, o.baseAddress, 32) == 32 && BN_bn2binpad(s, o.baseAddress! + 32, 32) == 32
+        var i = 2
+        for half in 0..<2 {
+            guard i + 2 <= der.count, der[i] == 0x02 else { return nil }
+            let n = Int(der[i + 1])
+            i += 2
+            guard n >= 1, n <= 33, i + n <= der.count else { return nil }
+            let value = der[i..<(i + n)]
+            // Minimal encoding: no sign bit set (the value is positive), and a leading zero
+            // only where the next byte needs it.
+            guard value.first! & 0x80 == 0 else { return nil }
+            if n > 1 && value.first! == 0 && value[value.startIndex + 1] & 0x80 == 0 { return nil }
+            let digits = value.drop(while: { $0 == 0 })
+            guard digits.count <= 32 else { return nil }
+            let offset = half * 32 + 32 - digits.count
+            for (k, b) in digits.enumerated() { out[offset + k] = b }
+            i += n
         }
-        return ok ? out : nil
+        return i == der.count ? out : nil
     }
 
     /// Converts JOSE `r ‖ s` to DER; nil for a wrong length or `r`, `s` outside [1, n − 1].
@@ -116,19 +118,19 @@ public enum P256 {
         guard raw.count == signatureBytes else { return nil }
         let r = UnsafeRawBufferPointer(rebasing: raw[0..<32]), s = UnsafeRawBufferPointer(rebasing: raw[32..<64])
         guard inRange(r), inRange(s) else { return nil }
-        guard let sig = ECDSA_SIG_new() else { return nil }
-        defer { ECDSA_SIG_free(sig) }
-        let rb = BN_bin2bn(r.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, nil)
-        let sb = BN_bin2bn(s.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, nil)
-        guard let rb, let sb, ECDSA_SIG_set0(sig, rb, sb) == 1 else {
-            BN_free(rb); BN_free(sb)
-            return nil
+        var out = [UInt8]()
+        out.reserveCapacity(72)
+        out += [0x30, 0]
+        for v in [r, s] {
+            var start = 0
+            while v[start] == 0 { start += 1 }  // in range, so not all zero
+            let pad = v[start] & 0x80 != 0
+            out += [0x02, UInt8(32 - start + (pad ? 1 : 0))]
+            if pad { out.append(0) }
+            out += v[start...]
         }
-        var der: UnsafeMutablePointer<UInt8>?
-        let n = i2d_ECDSA_SIG(sig, &der)
-        guard n > 0, let der else { return nil }
-        defer { CRYPTO_free(der, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: der, count: Int(n)))
+        out[1] = UInt8(out.count - 2)
+        return out
     }
 
     /// 1 ≤ v ≤ n − 1, for a 32-byte big-endian v.

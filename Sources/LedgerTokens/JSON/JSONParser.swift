@@ -121,7 +121,17 @@ public struct JSONParser {
 
     private mutating func string() throws(Failure) -> String {
         i += 1
-        var out = [UInt8]()
+        // Fast path: most strings have no escapes, so take the bytes straight from the input.
+        let start = i
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+            let end = i
+            i += 1
+            let s = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+            guard let s else { throw Failure(offset: start, reason: "string is not valid UTF-8") }
+            return s
+        }
+        var out = Array(bytes[start..<i])
         while true {
             guard i < bytes.count else { throw fail("unterminated string") }
             let c = bytes[i]

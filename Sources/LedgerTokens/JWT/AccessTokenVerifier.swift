@@ -1,9 +1,14 @@
+import LedgerCrypto
+import Synchronization
+
 /// Verifies access tokens against a key set and a policy, with no call to anyone: what an
 /// edge service runs on every request.
 public struct AccessTokenVerifier: Sendable {
-    public var keys: JWKS
-    public var policy: VerificationPolicy
+    public let keys: JWKS
+    public let policy: VerificationPolicy
+    private let headers = HeaderCache()
 
+    /// A verifier for a fixed key set; when keys change, make a new verifier.
     public init(keys: JWKS, policy: VerificationPolicy) {
         self.keys = keys
         self.policy = policy
@@ -12,15 +17,72 @@ public struct AccessTokenVerifier: Sendable {
     /// The verified claims, or the first failed check with its reason.
     /// - Parameter now: the current time in seconds since the epoch.
     public func verify(_ token: String, now: Int64) throws(TokenError) -> AccessTokenClaims {
-        let outcome = evaluate(token, now: now, stopAtFirstFailure: true)
-        if let failure = outcome.results.first(where: { !$0.passed }) { throw failure.error! }
-        return outcome.claims!
+        // The straight path every request takes; `report` runs the same checks and keeps going.
+        var token = token
+        let parts = token.withUTF8 { u in u.count <= policy.maxTokenBytes ? CompactJWS.split(u) : nil }
+        guard token.utf8.count <= policy.maxTokenBytes else {
+            throw TokenError(.size, "the token is \(token.utf8.count) bytes; at most \(policy.maxTokenBytes) are accepted")
+        }
+        guard let (encodedHeader, encodedPayload, encodedSignature, signingInput) = parts else {
+            throw TokenError(.format, "a compact JWS has exactly three parts separated by '.'")
+        }
+        // A key signs with one header, so its verdict is remembered: most tokens skip
+        // decoding and checking the header entirely.
+        let key = try headers.key(for: encodedHeader, orCheck: { () throws(TokenError) in
+            let header = try CompactJWS.decodeHeader(encodedHeader)
+            if let error = Self.typeError(header) { throw error }
+            return try CompactJWS.key(for: header, in: keys)
+        })
+        guard let payload = Base64URL.decode(encodedPayload) else { throw TokenError(.encoding, "the payload is not canonical base64url") }
+        guard let signature = Base64URL.decode(encodedSignature) else { throw TokenError(.encoding, "the signature is not canonical base64url") }
+        try CompactJWS.check(signature, of: signingInput, with: key)
+        let claims = try Self.claims(fromPayload: payload)
+        for check in claimChecks(claims, now: now) { if let error = check.1 { throw error } }
+        return claims
+    }
+
+    static func typeError(_ header: [String: JSONValue]) -> TokenError? {
+        guard let typ = header["typ"] else { return nil }
+        let t = typ.stringValue?.lowercased() ?? ""
+        let ok = ["jwt", "at+jwt", "application/jwt", "application/at+jwt"].contains(t)
+        return ok ? nil : TokenError(.type, "\"typ\" is \(typ.serialized), not a JWT access token")
+    }
+
+    static func claims(fromPayload bytes: [UInt8]) throws(TokenError) -> AccessTokenClaims {
+        let payload: [String: JSONValue]
+        do {
+            guard let p = try JSONParser.parse(bytes).objectValue else { throw TokenError(.payload, "the payload is not a JSON object") }
+            payload = p
+        } catch let e as TokenError { throw e } catch {
+            throw TokenError(.payload, "the payload is not valid JSON: \(error)")
+        }
+        return try claims(from: payload)
+    }
+
+    /// The time, issuer and audience checks, in order, each with its failure if it failed.
+    func claimChecks(_ claims: AccessTokenClaims, now: Int64) -> [(TokenCheck, TokenError?)] {
+        let leeway = policy.leewaySeconds
+        var checks: [(TokenCheck, TokenError?)] = [
+            (.expired, now > claims.expiresAt + leeway
+                ? TokenError(.expired, "expired at \(claims.expiresAt), now is \(now) (leeway \(leeway) s)") : nil),
+        ]
+        if let nbf = claims.notBefore {
+            checks.append((.notYetValid, now + leeway < nbf
+                ? TokenError(.notYetValid, "not valid before \(nbf), now is \(now) (leeway \(leeway) s)") : nil))
+        }
+        checks.append((.issuedInFuture, claims.issuedAt > now + leeway
+            ? TokenError(.issuedInFuture, "issued at \(claims.issuedAt), in the future (now \(now), leeway \(leeway) s)") : nil))
+        checks.append((.issuer, claims.issuer != policy.issuer
+            ? TokenError(.issuer, "issuer is \"\(claims.issuer)\", expected \"\(policy.issuer)\"") : nil))
+        checks.append((.audience, claims.audience.contains(policy.audience) ? nil
+            : TokenError(.audience, "audience \(claims.audience) does not include \"\(policy.audience)\"")))
+        return checks
     }
 
     /// Every check, each reported separately (for `authledger token verify`): signature
     /// checks and claim checks do not hide each other.
     public func report(_ token: String, now: Int64) -> TokenReport {
-        let outcome = evaluate(token, now: now, stopAtFirstFailure: false)
+        let outcome = evaluate(token, now: now)
         return TokenReport(header: outcome.header, payload: outcome.payload, results: outcome.results)
     }
 
@@ -31,60 +93,36 @@ public struct AccessTokenVerifier: Sendable {
         var results: [TokenReport.Result] = []
     }
 
-    private func evaluate(_ token: String, now: Int64, stopAtFirstFailure stop: Bool) -> Outcome {
+    private func evaluate(_ token: String, now: Int64) -> Outcome {
         var out = Outcome()
-        func record(_ check: TokenCheck, _ error: TokenError?) -> Bool {
+        func record(_ check: TokenCheck, _ error: TokenError?) {
             out.results.append(TokenReport.Result(check: check, error: error))
-            return error == nil || !stop
         }
         let jws: CompactJWS
         do { jws = try CompactJWS(parsing: token, maxBytes: policy.maxTokenBytes) } catch {
-            _ = record(error.check, error)
+            record(error.check, error)
             return out
         }
         out.header = jws.header
-        if let typ = jws.header["typ"] {
-            let t = typ.stringValue?.lowercased() ?? ""
-            let ok = ["jwt", "at+jwt", "application/jwt", "application/at+jwt"].contains(t)
-            guard record(.type, ok ? nil : TokenError(.type, "\"typ\" is \(typ.serialized), not a JWT access token")) else { return out }
+        if jws.header["typ"] != nil {
+            record(.type, Self.typeError(jws.header))
         }
         do {
             try jws.verifySignature(with: keys)
-            guard record(.signature, nil) else { return out }
+            record(.signature, nil)
         } catch {
-            guard record(.signature, error) else { return out }
+            record(.signature, error)
         }
-        let payload: [String: JSONValue]
-        do {
-            guard let p = try JSONParser.parse(jws.payload).objectValue else {
-                _ = record(.payload, TokenError(.payload, "the payload is not a JSON object"))
-                return out
-            }
-            payload = p
-        } catch {
-            _ = record(.payload, TokenError(.payload, "the payload is not valid JSON: \(error)"))
-            return out
-        }
-        out.payload = payload
+        out.payload = (try? JSONParser.parse(jws.payload))?.objectValue
         let claims: AccessTokenClaims
-        do { claims = try Self.claims(from: payload) } catch {
-            _ = record(.claims, error)
+        do { claims = try Self.claims(fromPayload: jws.payload) } catch {
+            record(error.check, error)
             return out
         }
         out.claims = claims
-        let leeway = policy.leewaySeconds
-        guard record(.expired, now > claims.expiresAt + leeway
-                      ? TokenError(.expired, "expired at \(claims.expiresAt), now is \(now) (leeway \(leeway) s)") : nil) else { return out }
-        if let nbf = claims.notBefore {
-            guard record(.notYetValid, now + leeway < nbf
-                          ? TokenError(.notYetValid, "not valid before \(nbf), now is \(now) (leeway \(leeway) s)") : nil) else { return out }
+        for (check, error) in claimChecks(claims, now: now) {
+            record(check, error)
         }
-        guard record(.issuedInFuture, claims.issuedAt > now + leeway
-                      ? TokenError(.issuedInFuture, "issued at \(claims.issuedAt), in the future (now \(now), leeway \(leeway) s)") : nil) else { return out }
-        guard record(.issuer, claims.issuer != policy.issuer
-                      ? TokenError(.issuer, "issuer is \"\(claims.issuer)\", expected \"\(policy.issuer)\"") : nil) else { return out }
-        _ = record(.audience, claims.audience.contains(policy.audience) ? nil
-                   : TokenError(.audience, "audience \(claims.audience) does not include \"\(policy.audience)\""))
         return out
     }
 
@@ -123,6 +161,21 @@ public struct AccessTokenVerifier: Sendable {
             sessionID: try string("sid", required: false) ?? "",
             issuedAt: try date("iat", required: false) ?? 0, expiresAt: try date("exp", required: true)!,
             notBefore: try date("nbf", required: false), tokenID: try string("jti", required: false) ?? "", custom: custom)
+    }
+}
+
+/// Remembers, per encoded header, which key it names or why it is refused. Bounded, so a
+/// flood of distinct headers cannot grow it; past the bound headers are simply checked.
+final class HeaderCache: Sendable {
+    private let entries = Mutex<[[UInt8]: Result<VerificationKey, TokenError>]>([:])
+    static let capacity = 64
+
+    func key(for encoded: [UInt8], orCheck check: () throws(TokenError) -> VerificationKey) throws(TokenError) -> VerificationKey {
+        if let known = entries.withLock({ $0[encoded] }) { return try known.get() }
+        let result: Result<VerificationKey, TokenError>
+        do { result = .success(try check()) } catch { result = .failure(error) }
+        entries.withLock { if $0.count < Self.capacity { $0[encoded] = result } }
+        return try result.get()
     }
 }
 

@@ -23,19 +23,25 @@ public struct CompactJWS: Sendable {
             throw TokenError(.size, "the token is \(token.utf8.count) bytes; at most \(maxBytes) are accepted")
         }
         guard let parts else { throw TokenError(.format, "a compact JWS has exactly three parts separated by '.'") }
-        guard let h = Base64URL.decode(parts.header) else { throw TokenError(.encoding, "the header is not canonical base64url") }
+        let header = try Self.decodeHeader(parts.header)
         guard let p = Base64URL.decode(parts.payload) else { throw TokenError(.encoding, "the payload is not canonical base64url") }
         guard let s = Base64URL.decode(parts.signature) else { throw TokenError(.encoding, "the signature is not canonical base64url") }
-        let headerValue: JSONValue
-        do { headerValue = try JSONParser.parse(h) } catch { throw TokenError(.header, "the header is not valid JSON: \(error)") }
-        guard let header = headerValue.objectValue else { throw TokenError(.header, "the header is not a JSON object") }
         self.header = header
         payload = p
         signature = s
         signingInput = parts.input
     }
 
-    private static func split(_ u: UnsafeBufferPointer<UInt8>) -> ([UInt8], [UInt8], [UInt8], [UInt8])? {
+    /// Decodes and parses an encoded protected header.
+    static func decodeHeader(_ encoded: [UInt8]) throws(TokenError) -> [String: JSONValue] {
+        guard let h = Base64URL.decode(encoded) else { throw TokenError(.encoding, "the header is not canonical base64url") }
+        let value: JSONValue
+        do { value = try JSONParser.parse(h) } catch { throw TokenError(.header, "the header is not valid JSON: \(error)") }
+        guard let header = value.objectValue else { throw TokenError(.header, "the header is not a JSON object") }
+        return header
+    }
+
+    static func split(_ u: UnsafeBufferPointer<UInt8>) -> ([UInt8], [UInt8], [UInt8], [UInt8])? {
         guard let first = u.firstIndex(of: UInt8(ascii: ".")) else { return nil }
         guard let second = u[(first + 1)...].firstIndex(of: UInt8(ascii: ".")) else { return nil }
         guard u[(second + 1)...].firstIndex(of: UInt8(ascii: ".")) == nil else { return nil }
@@ -52,6 +58,14 @@ public struct CompactJWS: Sendable {
     /// - Returns: the key that verified.
     @discardableResult
     public func verifySignature(with keys: JWKS) throws(TokenError) -> VerificationKey {
+        let key = try Self.key(for: header, in: keys)
+        try Self.check(signature, of: signingInput, with: key)
+        return key
+    }
+
+    /// The key a header names, after every header rule: no `alg: none`, no `crit`, no
+    /// embedded keys, a known `kid`, and an `alg` equal to that key's one algorithm.
+    public static func key(for header: [String: JSONValue], in keys: JWKS) throws(TokenError) -> VerificationKey {
         guard let alg = header["alg"] else { throw TokenError(.algorithm, "the header has no \"alg\"") }
         guard let algName = alg.stringValue else { throw TokenError(.algorithm, "the header's \"alg\" is not a string") }
         if algName.lowercased() == "none" {
@@ -77,9 +91,12 @@ public struct CompactJWS: Sendable {
         guard algName == key.algorithm.rawValue else {
             throw TokenError(.algorithm, "the header says \"\(algName)\" but key \"\(key.kid)\" is a \(key.algorithm.rawValue) key")
         }
+        return key
+    }
+
+    static func check(_ signature: [UInt8], of signingInput: [UInt8], with key: VerificationKey) throws(TokenError) {
         guard key.isValidSignature(signature, for: signingInput) else {
             throw TokenError(.signature, "the \(key.algorithm.rawValue) signature does not verify with key \"\(key.kid)\"")
         }
-        return key
     }
 }

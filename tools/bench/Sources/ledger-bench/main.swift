@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTokens
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
@@ -22,6 +23,21 @@ case "log-commit":
 case "queue-overhead":
     // queue-overhead CALLERS REQUESTS [HANDLER_MICROSECONDS]
     try await LogBenchmarks.queueOverhead(callers: Int(arg(2))!, requests: Int(arg(3))!, handlerMicroseconds: args.count > 4 ? Int(arg(4))! : 0)
+case "token-input":
+    // token-input ES256|EdDSA FILE
+    try TokenBenchmarks.writeInput(JWSAlgorithm(rawValue: arg(2))!, to: arg(3))
+case "token-sign":
+    try TokenBenchmarks.sign(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
+case "token-verify":
+    try TokenBenchmarks.verify(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
+case "jwtkit-sign":
+    try await TokenBenchmarks.jwtKitSign(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
+case "jwtkit-verify":
+    try await TokenBenchmarks.jwtKitVerify(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
+case "primitive-sign":
+    try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: false, seconds: Double(arg(3))!)
+case "primitive-verify":
+    try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: true, seconds: Double(arg(3))!)
 case "log-fill":
     // log-fill DIR EVENTS USERS
     try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)
