@@ -23,12 +23,13 @@ public struct AccessTokenIssuer: Sendable {
 
     /// Issues a token for `subject` in `sessionID`, valid from `now` (seconds since the epoch).
     /// Custom claims must not use a registered name.
-    public func issue(subject: String, sessionID: String, now: Int64, custom: [String: JSONValue] = [:]) throws -> (token: String, claims: AccessTokenClaims) {
+    public func issue(subject: String, sessionID: String, now: Int64, custom: [String: JSONValue] = [:],
+                      lifetimeSeconds: Int64? = nil) throws -> (token: String, claims: AccessTokenClaims) {
         if let clash = custom.keys.first(where: { AccessTokenClaims.registeredNames.contains($0) }) {
             throw TokenError(.customClaim, "custom claim \"\(clash)\" would replace a registered claim")
         }
         let claims = AccessTokenClaims(issuer: issuer, subject: subject, audience: audience, sessionID: sessionID,
-                                       issuedAt: now, expiresAt: now + lifetimeSeconds,
+                                       issuedAt: now, expiresAt: now + (lifetimeSeconds ?? self.lifetimeSeconds),
                                        tokenID: Base64URL.encode(SecureRandom.bytes(16)), custom: custom)
         return (try sign(claims), claims)
     }

@@ -1,0 +1,276 @@
+import LedgerCrypto
+import LedgerEvents
+import LedgerLog
+import LedgerTokens
+import Synchronization
+
+/// The authentication-session engine: commands append events to the log, and projections
+/// derived only from those events answer every question.
+///
+/// Commands from concurrent callers are decided in batches by one writer (each seeing the
+/// effects of the commands before it), committed in one durable transaction, and only then
+/// applied to the projection and answered. Access tokens are signed by the callers' own
+/// tasks, in parallel, after the commit.
+public final class AuthEngine: Sendable {
+    public let configuration: EngineConfiguration
+    public let log: EventLog
+    public let keys: KeyRing
+    let state: SharedProjection
+    private let queue: GroupCommitQueue<Command, Decision.Answer>
+    private let signing: Mutex<AccessTokenIssuer>
+    private let verifying: Mutex<AccessTokenVerifier>
+
+    /// Opens (or creates) the engine in `dataDirectory`: the log, the keys, and the
+    /// projection rebuilt by replaying the log.
+    public static func open(dataDirectory: String, configuration: EngineConfiguration = EngineConfiguration()) async throws -> AuthEngine {
+        var logConfiguration = configuration.log
+        logConfiguration.clock = configuration.clock
+        let log = try EventLog(directory: dataDirectory, configuration: logConfiguration)
+        var keyConfiguration = KeyRingConfiguration()
+        keyConfiguration.algorithm = configuration.signingAlgorithm
+        keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
+        keyConfiguration.leewaySeconds = configuration.leewaySeconds
+        let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
+        let projection = try Self.replay(log, from: Projection(revocationSlackSeconds: configuration.leewaySeconds))
+        return AuthEngine(configuration: configuration, log: log, keys: keys, projection: projection)
+    }
+
+    init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, projection: Projection) {
+        self.configuration = configuration
+        self.log = log
+        self.keys = keys
+        state = SharedProjection(projection)
+        signing = Mutex(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience))
+        verifying = Mutex(Self.verifier(keys.jwks, configuration))
+        let writer = BatchWriter(configuration: configuration, log: log, keys: keys)
+        queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state] commands in
+            writer.process(commands, state)
+        }
+    }
+
+    private static func verifier(_ jwks: JWKS, _ c: EngineConfiguration) -> AccessTokenVerifier {
+        AccessTokenVerifier(keys: jwks, policy: VerificationPolicy(issuer: c.issuer, audience: c.audience.first ?? "", leewaySeconds: c.leewaySeconds))
+    }
+
+    /// Applies every event of `log` after `projection.position` to `projection`: the same
+    /// code path live commits take.
+    static func replay(_ log: EventLog, from projection: Projection, through end: UInt64 = .max,
+                       progress: ((UInt64) -> Void)? = nil) throws -> Projection {
+        var p = projection
+        try log.scan(from: p.position + 1, through: end, batchSize: 16_384) { view in
+            let event = try AuthEvent(decoding: view)
+            p.apply(event, user: view.user, at: view.timestamp, position: view.position)
+            if view.position % 1_000_000 == 0 { progress?(view.position) }
+            return true
+        }
+        return p
+    }
+
+    private func run(_ command: Command) async throws(EngineError) -> Decision.Answer {
+        let answer: Decision.Answer
+        do { answer = try await queue.submit(command) } catch let e as EngineError { throw e } catch {
+            throw EngineError(.storage, "the change could not be made durable: \(error)")
+        }
+        if case let .failed(error) = answer { throw error }
+        return answer
+    }
+
+    // MARK: Commands
+
+    /// Opens a session for a user the application has authenticated, on a device.
+    public func login(_ request: LoginRequest) async throws(EngineError) -> (tokens: SessionTokens, session: SessionInfo) {
+        guard case let .tokens(session, generation) = try await run(.login(request)) else { fatalError("login answers with tokens") }
+        return (try mint(session, generation: generation, custom: request.customClaims), SessionInfo(session, current: session.id))
+    }
+
+    /// Exchanges a refresh token for a new pair. See `docs/SESSIONS.md` for the rotation,
+    /// grace and reuse rules. `customClaims` go into the new access token.
+    public func refresh(_ refreshToken: String, ip: IPAddress = .unknown,
+                        customClaims: [String: JSONValue] = [:]) async throws(EngineError) -> SessionTokens {
+        guard case let .tokens(session, generation) = try await run(.refresh(token: refreshToken, ip: ip)) else {
+            fatalError("refresh answers with tokens")
+        }
+        return try mint(session, generation: generation, custom: customClaims)
+    }
+
+    /// Ends one session (the user logged out). Ending an ended session is not an error.
+    public func logout(session: SessionID) async throws(EngineError) {
+        _ = try await run(.logout(session))
+    }
+
+    /// Ends all of a user's sessions, or all but `except` (e.g. after a password change).
+    public func logoutAll(user: String, except: SessionID? = nil, reason: RevocationReason? = nil, actor: String = "user") async throws(EngineError) {
+        _ = try await run(.logoutAll(user: user, except: except, reason: reason ?? (except == nil ? .logoutAll : .passwordChange), actor: actor))
+    }
+
+    /// Revokes a session as an administrator.
+    public func revoke(session: SessionID, actor: String) async throws(EngineError) {
+        _ = try await run(.revoke(session, actor: actor))
+    }
+
+    /// Bans a user: every session is revoked and logins are refused until ``unban(user:actor:)``.
+    public func ban(user: String, actor: String, reason: String) async throws(EngineError) {
+        _ = try await run(.ban(user: user, actor: actor, reason: reason))
+    }
+
+    /// Lifts a ban. Unbanning a user who is not banned changes nothing.
+    public func unban(user: String, actor: String) async throws(EngineError) {
+        _ = try await run(.unban(user: user, actor: actor))
+    }
+
+    /// Makes a new key the signing key; the old one stays published until its tokens expire.
+    public func rotateSigningKey(algorithm: JWSAlgorithm? = nil) async throws {
+        let key = try await keys.rotate(algorithm: algorithm)
+        signing.withLock { $0 = AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience) }
+        verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+    }
+
+    /// Retires keys whose tokens have all expired.
+    @discardableResult
+    public func retireExpiredKeys() async throws -> [String] {
+        let retired = try await keys.retireExpiredKeys()
+        if !retired.isEmpty { verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) } }
+        return retired
+    }
+
+    private func mint(_ s: SessionRecord, generation: UInt32, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
+        let now = configuration.clock.now()
+        let issuer = signing.withLock { $0 }
+        let access: String
+        do {
+            access = try issuer.issue(subject: s.user, sessionID: s.id.description, now: now.seconds,
+                                      custom: custom, lifetimeSeconds: Int64(s.lifetimes.accessToken)).token
+        } catch {
+            throw EngineError(.invalidRequest, "could not issue the access token: \(error)")
+        }
+        let refresh = keys.refreshTokens.token(session: s.id.bytes, generation: generation)
+        return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: now.adding(seconds: Int64(s.lifetimes.accessToken)),
+                             refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
+    }
+
+    // MARK: Queries
+
+    /// The user's active sessions, oldest first; `current` marks the caller's own.
+    public func activeSessions(user: String, current: SessionID? = nil) -> [SessionInfo] {
+        let now = configuration.clock.now()
+        return state.withLock { $0.activeSessions(of: user, at: now) }.map { SessionInfo($0, current: current) }
+    }
+
+    /// One session, if it is active.
+    public func session(_ id: SessionID) -> SessionInfo? {
+        let now = configuration.clock.now()
+        return state.withLock { p in p.session(id).flatMap { $0.isActive(at: now) ? SessionInfo($0, current: nil) : nil } }
+    }
+
+    /// Whether access tokens of `session` must be refused now (it was ended or revoked, and
+    /// its last access token has not yet expired).
+    public func isRevoked(session: SessionID) -> Bool {
+        let now = configuration.clock.now()
+        return state.withLock { $0.revoked.contains(session, at: now) }
+    }
+
+    /// Verifies an access token statelessly (signature and claims) and statefully (its
+    /// session was not ended or revoked).
+    public func verifyAccessToken(_ token: String) throws(EngineError) -> AccessTokenClaims {
+        let now = configuration.clock.now()
+        let claims: AccessTokenClaims
+        do { claims = try verifying.withLock { $0 }.verify(token, now: now.seconds) } catch {
+            throw EngineError(.invalidAccessToken(error.check), error.description)
+        }
+        if let id = SessionID(hex: claims.sessionID), state.withLock({ $0.revoked.contains(id, at: now) }) {
+            throw EngineError(.invalidAccessToken(.revoked), "session \(id) was ended or revoked")
+        }
+        return claims
+    }
+
+    /// What presenting `refreshToken` would do now, without doing it.
+    public func refreshTokenStatus(_ refreshToken: String) -> RefreshTokenStatus {
+        let now = configuration.clock.now()
+        guard let token = try? keys.refreshTokens.authenticate(refreshToken), let id = SessionID(bytes: token.session[...]) else {
+            return .invalid(.invalidRefreshToken)
+        }
+        return state.withLock { p in
+            guard let s = p.session(id) else { return .invalid(p.revokedUntil(id) != nil ? .sessionRevoked : .sessionNotFound) }
+            guard s.isActive(at: now) else { return .invalid(.sessionExpired) }
+            let c = s.generation, g = token.generation
+            if g == c { return .current }
+            if g &+ 1 == c && now < s.rotatedAt.adding(seconds: configuration.graceWindowSeconds) { return .withinGrace }
+            return .reused(g > c ? .orphanedBranch : (g &+ 1 == c ? .recentPredecessor : .staleLineage))
+        }
+    }
+
+    /// The user's whole history, oldest first.
+    public func history(user: String) throws -> [LoggedEvent] {
+        try log.events(ofUser: user).map { try LoggedEvent($0) }
+    }
+
+    /// Whether the user is banned.
+    public func isBanned(user: String) -> Bool { state.withLock { $0.user(user)?.banned ?? false } }
+
+    /// A stable hash of the whole projection: equal states give equal digests.
+    public var projectionDigest: SHA256Digest { state.withLock { $0.digest } }
+
+    public var statistics: EngineStatistics {
+        state.withLock { EngineStatistics(position: $0.position, sessions: $0.activeSessionCount, users: $0.userCount, revokedRemembered: $0.revokedCount) }
+    }
+}
+
+/// The live projection, shared by the writer (which alone changes it) and every reader.
+final class SharedProjection: Sendable {
+    private let mutex: Mutex<Projection>
+    init(_ p: Projection) { mutex = Mutex(p) }
+    func withLock<R>(_ body: (inout Projection) throws -> R) rethrows -> R { try mutex.withLock { try body(&$0) } }
+}
+
+/// The writer side: decides a batch, commits it, then applies it.
+struct BatchWriter: Sendable {
+    let configuration: EngineConfiguration
+    let log: EventLog
+    let keys: KeyRing
+
+    func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
+        let now = configuration.clock.now()
+        var results: [Result<Decision.Answer, any Error>] = []
+        results.reserveCapacity(commands.count)
+        var groups: [[PendingEvent]] = []
+        var applied: [[(AuthEvent, String?)]] = []
+        do {
+            // A snapshot of the committed state: copying it is O(1) (copy-on-write), and it is
+            // released before the live state changes, so it never forces a copy.
+            var overlay = BatchOverlay(base: state.withLock { $0 })
+            let decider = CommandDecider(configuration: configuration, refreshTokens: keys.refreshTokens, now: now)
+            for command in commands {
+                do {
+                    let d = try decider.decide(command, &overlay)
+                    results.append(.success(d.answer))
+                    if !d.events.isEmpty {
+                        groups.append(d.events.map { $0.0.pending(user: $0.1, at: now) })
+                        applied.append(d.events)
+                    }
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+        }
+        guard !groups.isEmpty else { return results }
+        let receipts: [AppendReceipt]
+        do {
+            receipts = try log.commit(groups: groups)
+        } catch {
+            // Nothing was written, so nothing is applied; everyone in the batch hears why.
+            let failure = EngineError(.storage, "the batch could not be made durable: \(error); nothing changed")
+            return commands.map { _ in .failure(failure) }
+        }
+        state.withLock { p in
+            for (events, receipt) in zip(applied, receipts) {
+                var position = receipt.positions.lowerBound
+                for (event, user) in events {
+                    p.apply(event, user: user, at: now, position: position)
+                    position += 1
+                }
+            }
+            p.position = max(p.position, receipts.last!.head.position)
+        }
+        return results
+    }
+}

@@ -1,0 +1,48 @@
+import LedgerEvents
+import LedgerLog
+import LedgerTokens
+
+/// Everything an ``AuthEngine`` can be told. Every field has a production-safe default.
+public struct EngineConfiguration: Sendable {
+    /// `iss` of access tokens.
+    public var issuer = "authledger"
+    /// `aud` of access tokens.
+    public var audience = ["api"]
+    /// Lifetimes given to new sessions (recorded in each session's start event, so a later
+    /// change affects only new sessions). Defaults: access token 5 minutes, refresh token
+    /// 7 days (renewed on rotation), inactivity 7 days, absolute cap 30 days.
+    public var lifetimes = SessionLifetimes()
+    /// How long after a rotation the previous refresh token still obtains the current one
+    /// (lost responses, concurrent tabs). Zero disables the grace entirely.
+    public var graceWindowSeconds: Int64 = 30
+    /// Clock skew tolerated when checking access tokens; also extends how long a revoked
+    /// session is remembered.
+    public var leewaySeconds: Int64 = 30
+    /// At most this many active sessions per user; a login beyond it revokes the oldest.
+    /// Off (nil) by default.
+    public var maxSessionsPerUser: Int?
+    /// Which suspicious-activity rules raise flags.
+    public var rules = SuspicionRules()
+    /// The algorithm of generated signing keys.
+    public var signingAlgorithm: JWSAlgorithm = .es256
+    /// Where time comes from (injected in tests).
+    public var clock: any LedgerClock = SystemClock()
+    /// How the log is opened (durable by default).
+    public var log = LogConfiguration()
+
+    public init() {}
+}
+
+/// Rules over the event stream that append a `suspicious.flagged` event when they fire.
+public struct SuspicionRules: Sendable, Equatable {
+    /// A login from a device (label + user agent) the user has never logged in from before
+    /// (not raised for a user's very first login).
+    public var newDevice = true
+    /// A refresh from a different network (IPv4 /24, IPv6 /48) than the session's last one.
+    public var networkChange = true
+    /// A login that leaves the user with more active sessions than this. Nil disables it.
+    public var tooManySessions: Int? = 10
+    /// A refresh-token reuse (theft signal).
+    public var refreshReuse = true
+    public init() {}
+}

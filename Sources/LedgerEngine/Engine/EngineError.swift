@@ -1,0 +1,38 @@
+import LedgerEvents
+import LedgerLog
+import LedgerTokens
+
+/// Why the engine refused a command or a token. Match on ``kind``; ``message`` explains it
+/// to a person.
+public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The refresh token is malformed or forged. Nothing was revoked or logged.
+        case invalidRefreshToken
+        /// No such session (never existed, or expired and forgotten).
+        case sessionNotFound
+        /// The session's lifetime, inactivity timeout or absolute cap has passed.
+        case sessionExpired
+        /// The session was ended or revoked.
+        case sessionRevoked
+        /// A genuinely issued but stale refresh token: the session has now been revoked.
+        case refreshTokenReused(ReuseClassification)
+        /// The user is banned; no new sessions until unbanned.
+        case userBanned
+        /// The access token failed verification.
+        case invalidAccessToken(TokenCheck)
+        /// A request field is empty, too long or otherwise unusable.
+        case invalidRequest
+        /// The log could not make the change durable; nothing changed.
+        case storage
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
