@@ -22,6 +22,13 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
     }
 
+    /// Reads a digest from exactly 32 bytes of memory; nil for any other length.
+    public init?(bytes raw: UnsafeRawBufferPointer) {
+        guard raw.count == 32 else { return nil }
+        self.init(w0: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), w1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                  w2: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), w3: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
     /// Calls `body` with the 32 digest bytes.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         var words = (w0, w1, w2, w3)

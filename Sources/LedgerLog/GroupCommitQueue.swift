@@ -70,7 +70,7 @@ public final class GroupCommitQueue<Request: Sendable, Response: Sendable>: Send
                 return Array(s.pending.prefix(maxBatch))
             }
             if batch.isEmpty { return }
-            let results = handler(batch.map(\.request))
+            let results = handler(batch.map { $0.request })
             precondition(results.count == batch.count, "GroupCommitQueue handler returned \(results.count) results for \(batch.count) requests")
             // Waking hundreds of callers costs a scheduler hop each; doing it on another
             // queue lets the next batch start committing meanwhile.

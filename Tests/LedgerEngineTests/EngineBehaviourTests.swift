@@ -46,7 +46,9 @@ struct EngineGroupCommitTests {
         }
         let engine = try await f.open()
         let (t1, _) = try await engine.login(LoginRequest(user: "alice", device: EngineFixture.phone))
-        // Fill the log until it cannot grow.
+        // Fill the log until it cannot grow: large events first, then the smallest kind
+        // (rotations), so that no event of the batch below can fit.
+        var small = try await engine.login(LoginRequest(user: "small", device: Device(label: "s"))).tokens
         let filler = String(repeating: "x", count: 1000)
         var full = false
         for i in 0..<10_000 where !full {
@@ -56,6 +58,13 @@ struct EngineGroupCommitTests {
             }
         }
         #expect(full)
+        full = false
+        while !full {
+            do { small = try await engine.refresh(small.refreshToken) } catch {
+                #expect(error.kind == .storage)
+                full = true
+            }
+        }
         let digest = engine.projectionDigest
         let head = try engine.log.head()
         let outcomes = await withTaskGroup(of: EngineError?.self) { group in

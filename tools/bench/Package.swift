@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "LedgerEvents", package: product),
                 .product(name: "LedgerCrypto", package: product),
                 .product(name: "LedgerTokens", package: product),
+                .product(name: "LedgerEngine", package: product),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

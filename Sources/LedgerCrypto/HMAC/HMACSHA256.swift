@@ -1,10 +1,12 @@
 import CCrypto
 
+import Glibc
+import Synchronization
+
 /// HMAC-SHA-256 (RFC 2104) over libcrypto, with a key of at least 32 bytes.
-///
-/// `@unchecked Sendable`: the key bytes are immutable after `init`.
 public struct HMACSHA256: Sendable {
     private let key: [UInt8]
+    private let contexts: MACContextPool
 
     /// The smallest key accepted: shorter HMAC-SHA-256 keys weaken the MAC (RFC 7518 §3.2).
     public static let minimumKeyBytes = 32
@@ -14,10 +16,14 @@ public struct HMACSHA256: Sendable {
             throw CryptoError(.invalidKey, "an HMAC-SHA-256 key needs at least \(Self.minimumKeyBytes) bytes; got \(key.count)")
         }
         self.key = key
+        contexts = MACContextPool(key: key)
     }
 
     /// Accepts any key length, for test vectors that use short keys. Never for deployments.
-    public init(unsafeShortKey key: [UInt8]) { self.key = key }
+    public init(unsafeShortKey key: [UInt8]) {
+        self.key = key
+        contexts = MACContextPool(key: key)
+    }
 
     /// A fresh random key.
     public static func generateKey() -> [UInt8] { SecureRandom.bytes(32) }
@@ -36,15 +42,17 @@ public struct HMACSHA256: Sendable {
 
     public func authenticate<Bytes: ContiguousBytes>(bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let ok = key.withUnsafeBytes { k in
-            bytes.withUnsafeBytes { m in
-                out.withUnsafeMutableBufferPointer { o in
-                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, o.baseAddress, &length)
-                }
+        let ctx = contexts.take()
+        defer { contexts.give(ctx) }
+        var length = 0
+        let ok = bytes.withUnsafeBytes { m in
+            out.withUnsafeMutableBufferPointer { o in
+                EVP_MAC_init(ctx, nil, 0, nil) == 1
+                    && EVP_MAC_update(ctx, m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count) == 1
+                    && EVP_MAC_final(ctx, o.baseAddress, &length, 32) == 1
             }
         }
-        precondition(ok != nil && length == 32, "HMAC-SHA-256 failed inside libcrypto")
+        precondition(ok && length == 32, "HMAC-SHA-256 failed inside libcrypto")
         return out
     }
 
@@ -53,4 +61,62 @@ public struct HMACSHA256: Sendable {
     public func isValid<Bytes: ContiguousBytes>(tag: [UInt8], for message: Bytes) -> Bool {
         tag.count == 32 && constantTimeEquals(authenticate(bytes: message), tag)
     }
+}
+
+/// Keyed `EVP_MAC_CTX`s ready for reuse. Re-initialising a keyed context is several times
+/// cheaper than the one-shot `HMAC()`, which looks up the MAC and the digest on every call.
+/// A context serves one caller at a time; the pool lends them out.
+///
+/// `@unchecked Sendable`: the template is never used directly after `init` (only
+/// duplicated, which OpenSSL allows concurrently), and pooled contexts move between
+/// threads only through the mutex.
+final class MACContextPool: @unchecked Sendable {
+    private let template: OpaquePointer
+    private let idle = Mutex<[PooledContext]>([])
+
+    nonisolated(unsafe) private static let hmac: OpaquePointer = {
+        guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { fatalError("libcrypto has no HMAC implementation") }
+        return mac
+    }()
+
+    init(key: [UInt8]) {
+        guard let ctx = EVP_MAC_CTX_new(Self.hmac) else { fatalError("EVP_MAC_CTX_new failed: out of memory") }
+        // OSSL_PARAM keeps pointers to its name and value, so both must outlive the call:
+        // C strings owned here, not temporaries bridged from Swift strings.
+        let name = strdup("digest")!, value = strdup("SHA256")!
+        defer { free(name); free(value) }
+        var params = [OSSL_PARAM_construct_utf8_string(name, value, 0), OSSL_PARAM_construct_end()]
+        // A zero-length key is legal HMAC; give libcrypto a valid pointer all the same.
+        let ok = (key.isEmpty ? [0] : key).withUnsafeBufferPointer { k in
+            EVP_MAC_init(ctx, k.baseAddress, key.count, &params)
+        }
+        precondition(ok == 1, "HMAC initialisation failed inside libcrypto")
+        template = ctx
+    }
+
+    deinit {
+        EVP_MAC_CTX_free(template)
+        for ctx in idle.withLock({ $0 }) { EVP_MAC_CTX_free(ctx.pointer) }
+    }
+
+    func take() -> OpaquePointer {
+        if let ctx = idle.withLock({ $0.popLast() }) { return ctx.pointer }
+        guard let ctx = EVP_MAC_CTX_dup(template) else { fatalError("EVP_MAC_CTX_dup failed: out of memory") }
+        return ctx
+    }
+
+    func give(_ ctx: OpaquePointer) {
+        let pooled = PooledContext(pointer: ctx)
+        let keep = idle.withLock { pool -> Bool in
+            guard pool.count < 64 else { return false }
+            pool.append(pooled)
+            return true
+        }
+        if !keep { EVP_MAC_CTX_free(ctx) }
+    }
+}
+
+/// A context handed between threads through the pool's mutex only.
+struct PooledContext: @unchecked Sendable {
+    let pointer: OpaquePointer
 }

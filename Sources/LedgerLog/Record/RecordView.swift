@@ -58,7 +58,7 @@ public struct RecordView {
 
     /// The stored chain hash.
     public var chainHash: SHA256Digest {
-        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - RecordLayout.hashSize)...]))!
+        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - RecordLayout.hashSize)...]) as UnsafeRawBufferPointer)!
     }
 
     /// The bytes the chain hash covers (all but the hash itself).

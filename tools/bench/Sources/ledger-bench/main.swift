@@ -38,6 +38,17 @@ case "primitive-sign":
     try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: false, seconds: Double(arg(3))!)
 case "primitive-verify":
     try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: true, seconds: Double(arg(3))!)
+case "engine-refresh":
+    // engine-refresh DIR CALLERS SECONDS durable|nosync
+    try await EngineBenchmarks.refresh(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!, durable: arg(5) == "durable")
+case "engine-login":
+    try await EngineBenchmarks.login(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!)
+case "engine-check":
+    try await EngineBenchmarks.accessTokenCheck(dir: arg(2), seconds: Double(arg(3))!)
+case "engine-memory":
+    try await EngineBenchmarks.memory(dir: arg(2), sessions: Int(arg(3))!, users: Int(arg(4))!)
+case "sign-all-cores":
+    try await EngineBenchmarks.parallelSigning(seconds: Double(arg(2))!)
 case "log-fill":
     // log-fill DIR EVENTS USERS
     try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)
