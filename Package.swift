@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C shims: a module map and a header each, nothing else.
@@ -32,15 +33,20 @@ let package = Package(
         // The catalogue of auth events and their stable binary encoding.
         .target(name: "LedgerEvents", dependencies: ["LedgerLog"], swiftSettings: strict),
         // The engine: sessions, rotation, revocation, projections, and the key ring.
-        .target(name: "LedgerEngine", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTokens", "LedgerCrypto"], swiftSettings: strict),
+        .target(
+            name: "LedgerEngine",
+            dependencies: ["LedgerLog", "LedgerEvents", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
         .target(name: "LedgerTesting", dependencies: ["LedgerLog"], swiftSettings: strict),
         // The `authledger` command-line tool.
         .executableTarget(
             name: "authledger",
             dependencies: [
-                "LedgerLog", "LedgerEvents",
+                "LedgerLog", "LedgerEvents", "LedgerEngine", "LedgerTokens", "LedgerCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -103,6 +103,23 @@ extension EventLog {
         return out
     }
 
+    /// The number of distinct users in the per-user index.
+    public func userCount() throws -> Int {
+        try translatingErrors {
+            try env.read { txn in
+                try txn.withCursor(usersDB) { cursor in
+                    var n = 0
+                    var entry = try cursor.move(MDB_FIRST)
+                    while entry != nil {
+                        n += 1
+                        entry = try cursor.move(MDB_NEXT_NODUP)
+                    }
+                    return n
+                }
+            }
+        }
+    }
+
     /// Follows the log from `position` on: catches up from disk, then yields each new
     /// commit as it lands. Every record is yielded exactly once, in order.
     public func tail(from position: UInt64 = 1, batchSize: Int = 1024) -> LogTail {

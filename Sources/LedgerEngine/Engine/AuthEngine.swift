@@ -2,6 +2,7 @@ import LedgerCrypto
 import LedgerEvents
 import LedgerLog
 import LedgerTokens
+import Logging
 import Synchronization
 
 /// The authentication-session engine: commands append events to the log, and projections
@@ -19,6 +20,10 @@ public final class AuthEngine: Sendable {
     private let queue: GroupCommitQueue<Command, Decision.Answer>
     private let signing: Mutex<AccessTokenIssuer>
     private let verifying: Mutex<AccessTokenVerifier>
+    /// How start-up went: which snapshot, how many events replayed.
+    public let startup: StartupReport
+    let snapshots: SnapshotStore
+    let snapshotting = SnapshotSchedule()
 
     /// Opens (or creates) the engine in `dataDirectory`: the log, the keys, and the
     /// projection rebuilt by replaying the log.
@@ -31,20 +36,44 @@ public final class AuthEngine: Sendable {
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
-        let projection = try Self.replay(log, from: Projection(revocationSlackSeconds: configuration.leewaySeconds))
-        return AuthEngine(configuration: configuration, log: log, keys: keys, projection: projection)
+        let started = SystemClock().now()
+        let store = SnapshotStore(dataDirectory: dataDirectory)
+        var projection = SessionProjection(revocationSlackSeconds: configuration.leewaySeconds)
+        var from: UInt64?
+        if configuration.startFromSnapshot, let snap = store.newestValid(matching: log, warning: { configuration.logger.warning("\($0)") }) {
+            if snap.state.revocationSlackSeconds == configuration.leewaySeconds {
+                projection = snap
+                from = snap.position
+            } else {
+                configuration.logger.warning("skipping snapshots: they were taken with a different leeway; replaying the whole log")
+            }
+        }
+        let replayed = try projection.advance(in: log)
+        let report = StartupReport(snapshotPosition: from, replayedEvents: replayed,
+                                   seconds: Double(SystemClock().now().microseconds - started.microseconds) / 1e6)
+        configuration.logger.info("engine started", metadata: [
+            "snapshot": "\(from.map(String.init) ?? "none")", "replayed": "\(replayed)", "seconds": "\(report.seconds)",
+            "sessions": "\(projection.statistics.sessions)"])
+        return AuthEngine(configuration: configuration, log: log, keys: keys, projection: projection.state, startup: report, snapshots: store)
     }
 
-    init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, projection: Projection) {
+    init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, projection: Projection, startup: StartupReport, snapshots: SnapshotStore) {
         self.configuration = configuration
         self.log = log
         self.keys = keys
+        self.startup = startup
+        self.snapshots = snapshots
         state = SharedProjection(projection)
         signing = Mutex(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience))
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
         let writer = BatchWriter(configuration: configuration, log: log, keys: keys)
-        queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state] commands in
-            writer.process(commands, state)
+        let schedule = snapshotting
+        queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
+            let results = writer.process(commands, state)
+            if let every = configuration.snapshotEveryEvents {
+                schedule.maybeSnapshot(every: every, state: state, log: log, store: snapshots, configuration: configuration)
+            }
+            return results
         }
     }
 
@@ -146,6 +175,24 @@ public final class AuthEngine: Sendable {
         let refresh = keys.refreshTokens.token(session: s.id.bytes, generation: generation)
         return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: now.adding(seconds: Int64(s.lifetimes.accessToken)),
                              refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
+    }
+
+    // MARK: Snapshots
+
+    /// Writes a snapshot of the projection now, while writers keep appending (they are held
+    /// up only by one copy of the state, on their next change). Returns the file written.
+    @discardableResult
+    public func snapshot() async throws -> SnapshotInfo {
+        try await snapshotting.take(state: state, log: log, store: snapshots, configuration: configuration)
+    }
+
+    /// Ends the engine cleanly: takes a snapshot if configured to, so the next start-up
+    /// replays nothing.
+    public func shutdown() async throws {
+        if configuration.snapshotAtShutdown && statistics.position > 0 {
+            let info = try await snapshot()
+            configuration.logger.info("snapshot at shutdown", metadata: ["position": "\(info.position)", "path": "\(info.path)"])
+        }
     }
 
     // MARK: Queries
@@ -272,5 +319,53 @@ struct BatchWriter: Sendable {
             p.position = max(p.position, receipts.last!.head.position)
         }
         return results
+    }
+}
+
+/// How the engine started.
+public struct StartupReport: Sendable, Equatable {
+    /// The snapshot's log position, or nil for a full replay.
+    public let snapshotPosition: UInt64?
+    public let replayedEvents: UInt64
+    public let seconds: Double
+}
+
+/// Takes snapshots one at a time, off the writer's thread.
+final class SnapshotSchedule: Sendable {
+    private let state = Mutex<(running: Bool, lastPosition: UInt64)>((false, 0))
+
+    /// Called by the writer after each batch: starts a snapshot in the background when
+    /// `every` events have passed since the last one and none is running.
+    func maybeSnapshot(every: UInt64, state shared: SharedProjection, log: EventLog, store: SnapshotStore, configuration: EngineConfiguration) {
+        let position = shared.withLock { $0.position }
+        let start = state.withLock { s -> Bool in
+            guard !s.running, position >= s.lastPosition + every else { return false }
+            s.running = true
+            return true
+        }
+        guard start else { return }
+        let copy = shared.withLock { $0 }
+        Task.detached {
+            defer { self.state.withLock { $0.running = false } }
+            do {
+                let info = try self.write(copy, log: log, store: store, keep: configuration.snapshotsToKeep)
+                configuration.logger.info("snapshot written", metadata: ["position": "\(info.position)", "bytes": "\(info.bytes)"])
+            } catch {
+                configuration.logger.error("snapshot failed: \(error)")
+            }
+        }
+    }
+
+    func take(state shared: SharedProjection, log: EventLog, store: SnapshotStore, configuration: EngineConfiguration) async throws -> SnapshotInfo {
+        // The copy is O(1): the dictionaries are shared until the writer next changes them.
+        let copy = shared.withLock { $0 }
+        return try await Task.detached { try self.write(copy, log: log, store: store, keep: configuration.snapshotsToKeep) }.value
+    }
+
+    private func write(_ p: Projection, log: EventLog, store: SnapshotStore, keep: Int) throws -> SnapshotInfo {
+        let hash = p.position == 0 ? SHA256Digest.zero : (try log.record(at: p.position)?.chainHash ?? .zero)
+        let info = try store.write(SessionProjection(p), chainHash: hash, keep: keep)
+        state.withLock { $0.lastPosition = max($0.lastPosition, info.position) }
+        return info
     }
 }

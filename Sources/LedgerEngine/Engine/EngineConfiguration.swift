@@ -1,4 +1,5 @@
 import LedgerEvents
+import Logging
 import LedgerLog
 import LedgerTokens
 
@@ -29,6 +30,16 @@ public struct EngineConfiguration: Sendable {
     public var clock: any LedgerClock = SystemClock()
     /// How the log is opened (durable by default).
     public var log = LogConfiguration()
+    /// Take a snapshot every this many events (nil: only on demand and at shutdown).
+    public var snapshotEveryEvents: UInt64?
+    /// Take a snapshot at clean shutdown.
+    public var snapshotAtShutdown = true
+    /// How many snapshots to keep.
+    public var snapshotsToKeep = 3
+    /// Start from the newest valid snapshot (false: always replay the whole log).
+    public var startFromSnapshot = true
+    /// Where the engine reports what it does (start-up, skipped snapshots, snapshots taken).
+    public var logger = Logger(label: "authledger.engine")
 
     public init() {}
 }

@@ -55,6 +55,18 @@ struct Projection: ProjectionStore, Sendable {
         }
     }
 
+    /// Installs state read from a snapshot; the expiry queue is rebuilt from the sessions.
+    mutating func restore(sessions: [SessionID: SessionRecord], users: [String: UserRecord],
+                          revoked: [(SessionID, Timestamp)], time: Timestamp, position: UInt64) {
+        self.sessions = sessions
+        self.users = users
+        self.revoked = RevocationSet(pending: revoked)
+        self.time = time
+        self.position = position
+        expiry = ExpiryQueue()
+        for s in sessions.values { expiry.push(s.expiresAt, s.id) }
+    }
+
     var activeSessionCount: Int { sessions.count }
     var revokedCount: Int { revoked.count }
     var userCount: Int { users.count }

@@ -34,6 +34,16 @@ struct RevocationSet: Sendable, Equatable {
     }
 
     var count: Int { until.count }
+
+    /// The revocations still queued for pruning, oldest first (what a snapshot stores).
+    var pending: [(SessionID, Timestamp)] { Array(queue[head...]) }
+
+    /// Rebuilds the set from ``pending`` entries, in their order.
+    init(pending: [(SessionID, Timestamp)]) {
+        for (id, t) in pending { insert(id, until: t) }
+    }
+
+    init() {}
 }
 
 /// A min-heap of (expiry, session) used to drop expired sessions from memory. Entries may be

@@ -10,7 +10,8 @@ public struct ByteReader {
     /// Bytes read so far.
     @inlinable public var offset: Int { cursor }
 
-    @inlinable init(_ base: UnsafeRawBufferPointer) {
+    /// A reader over `base`, which must stay valid while the reader is used.
+    @inlinable public init(_ base: UnsafeRawBufferPointer) {
         self.base = base
         self.cursor = 0
     }

@@ -1,0 +1,48 @@
+import LedgerEvents
+import LedgerLog
+import LedgerTokens
+
+extension LoggedEvent {
+    /// The event as one JSON object: position, time, type, user, session and every field,
+    /// for `authledger audit --format json`, tails and subscribers.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "position": .integer(Int64(bitPattern: position)),
+            "time": .string(timestamp.description),
+            "type": .string(event.type.description),
+        ]
+        if let user { o["user"] = .string(user) }
+        if let s = event.session { o["session"] = .string(s.description) }
+        switch event {
+        case let .sessionStarted(e):
+            o["device"] = ["label": .string(e.device.label), "user_agent": .string(e.device.userAgent), "ip": .string(e.device.ip.description)]
+            o["lifetimes"] = ["access_token": .integer(Int64(e.lifetimes.accessToken)), "refresh_token": .integer(Int64(e.lifetimes.refreshToken)),
+                              "idle_timeout": .integer(Int64(e.lifetimes.idleTimeout)), "absolute": .integer(Int64(e.lifetimes.absolute))]
+        case let .refreshRotated(e):
+            o["generation"] = .integer(Int64(e.generation)); o["ip"] = .string(e.ip.description)
+        case let .refreshReuseDetected(e):
+            o["classification"] = .string(e.classification.description)
+            o["presented_generation"] = .integer(Int64(e.presentedGeneration)); o["current_generation"] = .integer(Int64(e.currentGeneration))
+            o["ip"] = .string(e.ip.description)
+        case .sessionEnded:
+            break
+        case let .sessionRevoked(e):
+            o["reason"] = .string(e.reason.description); o["actor"] = .string(e.actor)
+        case let .userSessionsRevoked(e):
+            o["reason"] = .string(e.reason.description); o["actor"] = .string(e.actor)
+            if let except = e.except { o["except"] = .string(except.description) }
+        case let .userBanned(e):
+            o["actor"] = .string(e.actor); o["reason"] = .string(e.reason)
+        case let .userUnbanned(e):
+            o["actor"] = .string(e.actor)
+        case let .signingKeyAdded(e):
+            o["kid"] = .string(e.kid); o["algorithm"] = .string(e.algorithm)
+            o["jwk"] = (try? JSONParser.parse(e.publicJWK)) ?? .string(e.publicJWK)
+        case let .signingKeyActivated(e), let .signingKeyRetired(e):
+            o["kid"] = .string(e.kid)
+        case let .suspiciousActivity(e):
+            o["rule"] = .string(e.rule.description); o["detail"] = .string(e.detail)
+        }
+        return .object(o)
+    }
+}

@@ -1,0 +1,58 @@
+import LedgerCrypto
+import LedgerEvents
+import LedgerLog
+
+/// A read-only view of the projection, built by replaying a log (optionally starting from a
+/// snapshot). What audit tools use: it needs no writer lock and no keys.
+public struct SessionProjection: Sendable {
+    var state: Projection
+
+    init(_ state: Projection) { self.state = state }
+
+    /// An empty projection. `revocationSlackSeconds` must match the engine's leeway for
+    /// digests to agree.
+    public init(revocationSlackSeconds: Int64 = 30) { state = Projection(revocationSlackSeconds: revocationSlackSeconds) }
+
+    /// The last log position applied.
+    public var position: UInt64 { state.position }
+    /// The time of the last applied event.
+    public var time: Timestamp { state.time }
+    /// A stable hash of the whole state.
+    public var digest: SHA256Digest { state.digest }
+
+    public var statistics: EngineStatistics {
+        EngineStatistics(position: state.position, sessions: state.activeSessionCount, users: state.userCount, revokedRemembered: state.revokedCount)
+    }
+
+    /// Applies the log's events after ``position``, up to position `end` and, if given, only
+    /// events at or before `time`. The same code path the engine uses for live commits.
+    /// - Returns: the number of events applied.
+    @discardableResult
+    public mutating func advance(in log: EventLog, through end: UInt64 = .max, until time: Timestamp? = nil,
+                                 progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {
+        var applied: UInt64 = 0
+        var p = state
+        try log.scan(from: p.position + 1, through: end, batchSize: 16_384) { view in
+            if let time, view.timestamp > time { return false }
+            p.apply(try AuthEvent(decoding: view), user: view.user, at: view.timestamp, position: view.position)
+            applied += 1
+            if applied % 250_000 == 0 { progress?(view.position) }
+            return true
+        }
+        state = p
+        return applied
+    }
+
+    /// The user's sessions that were active at `time` (as of the events applied so far).
+    public func activeSessions(user: String, at time: Timestamp) -> [SessionInfo] {
+        state.activeSessions(of: user, at: time).map { SessionInfo($0, current: nil) }
+    }
+
+    /// Whether the user is banned.
+    public func isBanned(user: String) -> Bool { state.user(user)?.banned ?? false }
+
+    /// Every active session at `time`, for statistics.
+    public func activeSessionCount(at time: Timestamp) -> Int {
+        state.sessions.values.reduce(0) { $0 + ($1.isActive(at: time) ? 1 : 0) }
+    }
+}

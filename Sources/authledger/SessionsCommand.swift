@@ -1,0 +1,53 @@
+import ArgumentParser
+import LedgerEngine
+import LedgerEvents
+import LedgerLog
+import LedgerTokens
+
+struct SessionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions",
+        abstract: "List a user's active sessions now, or at any past moment.",
+        discussion: """
+            With --at, replays the log up to that moment (point-in-time replay) and lists the \
+            sessions that were active then: which devices a user was logged in on when something \
+            happened.
+
+            Example: authledger sessions alice --at 2026-11-20T09:30:00Z
+            """
+    )
+
+    @OptionGroup var data: DataDirectoryOption
+    @Argument(help: "The user id.") var user: String
+    @Option(help: "The moment to look at (RFC 3339 or Unix seconds); default now.") var at: String?
+    @Option(help: "Output format.") var format: OutputFormat = .text
+
+    func run() throws {
+        let log = try data.openLogReadOnly()
+        let moment = try at.map(parseTime) ?? SystemClock().now()
+        // Start from the newest snapshot taken before the moment, if one checks out.
+        var projection = SessionProjection()
+        let store = SnapshotStore(dataDirectory: data.path)
+        for info in store.list() {
+            guard let snap = try? store.load(info, matching: log), snap.time <= moment else { continue }
+            projection = snap
+            break
+        }
+        try projection.advance(in: log, until: moment)
+        let sessions = projection.activeSessions(user: user, at: moment)
+        if format == .json {
+            for s in sessions {
+                emit(JSONValue.object([
+                    "session": .string(s.id.description), "device": .string(s.deviceLabel), "user_agent": .string(s.userAgent),
+                    "ip": .string(s.ip.description), "created": .string(s.createdAt.description),
+                    "last_seen": .string(s.lastSeenAt.description), "expires": .string(s.expiresAt.description),
+                ]).serialized)
+            }
+            return
+        }
+        emit("\(sessions.count) active session\(sessions.count == 1 ? "" : "s") for \(user) at \(moment)\(projection.isBanned(user: user) ? " (banned)" : "")")
+        for s in sessions {
+            emit("  \(s.id)  \"\(s.deviceLabel)\"  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\"\(s.userAgent)\"")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import LedgerEngine
+import LedgerEvents
+import LedgerLog
+
+/// A failure the user can act on; printed as `Error: …` with exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension DataDirectoryOption {
+    /// Opens the log read-only (works beside a running server), with errors that say what to do.
+    func openLogReadOnly() throws -> EventLog {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CLIError("data directory \(path) does not exist; pass --data-dir DIR or set AUTHLEDGER_DATA_DIR")
+        }
+        guard isDirectory.boolValue else { throw CLIError("\(path) is not a directory") }
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw CLIError("\(path) holds no AuthLedger log (no data.mdb); run the server or `authledger demo` there first")
+        }
+        var config = LogConfiguration()
+        config.readOnly = true
+        do { return try EventLog(directory: path, configuration: config) } catch { throw CLIError("\(error)") }
+    }
+
+    /// Opens the engine (takes the writer lock), for commands that append.
+    func openEngine() async throws -> AuthEngine {
+        do { return try await AuthEngine.open(dataDirectory: path) } catch let e as LogError {
+            throw CLIError("\(e)")
+        }
+    }
+}
+
+/// Progress on a terminal (stderr), silence when piped.
+struct Progress {
+    let label: String
+    let total: UInt64
+    let started = Date()
+    static let enabled = isatty(2) != 0
+
+    func update(_ done: UInt64) {
+        guard Self.enabled else { return }
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        var line = "\r\(label): \(done)/\(total) events, \(Int(rate))/s"
+        if rate > 0 && total > done { line += ", \(Int(Double(total - done) / rate)) s left" }
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        guard Self.enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
+    }
+}
+
+/// Parses `2026-11-29T04:17:47Z` (fraction and offset optional) or Unix seconds.
+func parseTime(_ text: String) throws -> Timestamp {
+    if let seconds = Int64(text) { return Timestamp(seconds: seconds) }
+    let formats = ["yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXXXX", "yyyy-MM-dd'T'HH:mm:ssXXXXX", "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX", "yyyy-MM-dd"]
+    for format in formats {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = format
+        if let d = f.date(from: text) { return Timestamp(microseconds: Int64((d.timeIntervalSince1970 * 1e6).rounded())) }
+    }
+    throw CLIError("cannot read time \"\(text)\"; use RFC 3339 (2026-11-29T04:17:47Z) or Unix seconds")
+}
+
+/// Prints a line to standard output.
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
