@@ -58,6 +58,12 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AuthLedgerCLITests",
+            // Depending on the executable makes `swift test` build it; the tests run it.
+            dependencies: ["authledger", "LedgerEngine", "LedgerLog", "LedgerTesting", "LedgerTokens", "LedgerCrypto"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTesting"], swiftSettings: strict),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTesting"], swiftSettings: strict),
     ]
