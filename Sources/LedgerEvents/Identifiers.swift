@@ -33,6 +33,10 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String { bytes.hexString }
+
+    /// Session ids are random, so one mixed word is as good a hash input as both.
+    public func hash(into hasher: inout Hasher) { hasher.combine(high ^ (low &* 0x9e37_79b9_7f4a_7c15)) }
+
     public static func < (a: SessionID, b: SessionID) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }
 

@@ -200,7 +200,7 @@ struct ProjectionTests {
         #expect(!engine.isRevoked(session: t.session))
     }
 
-    @Test("expired sessions leave memory at the next event after their expiry")
+    @Test("expired sessions leave memory at the first hourly sweep (in event time) after their expiry")
     func expiredSessionsArePruned() async throws {
         let f = EngineFixture { $0.lifetimes = SessionLifetimes(accessToken: 60, refreshToken: 600, idleTimeout: 600, absolute: 3_600) }
         let engine = try await f.open()
@@ -208,6 +208,11 @@ struct ProjectionTests {
         #expect(engine.statistics.sessions == 100)
         f.clock.advance(seconds: 601)
         _ = try await engine.login(LoginRequest(user: "late", device: EngineFixture.phone))
+        // Expired, so no longer active, but still in memory until the sweep.
+        #expect(engine.activeSessions(user: "u1").isEmpty)
+        #expect(engine.statistics.sessions == 101)
+        f.clock.advance(seconds: 3_600)
+        _ = try await engine.login(LoginRequest(user: "later", device: EngineFixture.phone))
         #expect(engine.statistics.sessions == 1)
     }
 

@@ -6,25 +6,64 @@ import LedgerLog
 /// applying events (``ProjectionStore/apply(_:user:at:revocationSlackSeconds:)``) and by
 /// pruning at event times, so a rebuild from the log reproduces it exactly.
 struct Projection: ProjectionStore, Sendable {
-    private(set) var sessions: [SessionID: SessionRecord] = [:]
+    /// Live sessions, packed (see ``PackedSession``); expired ones linger until the next sweep.
+    private(set) var sessions: [SessionID: PackedSession] = [:]
     private(set) var users: [String: UserRecord] = [:]
     private(set) var revoked = RevocationSet()
-    private var expiry = ExpiryQueue()
+    private(set) var names = StringTable()
+    private(set) var devices = DeviceTable()
     /// The last log position applied.
     var position: UInt64 = 0
     /// The time of the last applied event: pruning has run up to here.
     private(set) var time = Timestamp(microseconds: 0)
+    /// The event time at which expired sessions are next swept from memory.
+    private(set) var nextSweep = Timestamp(microseconds: 0)
     let revocationSlackSeconds: Int64
+    /// How often (in event time) expired sessions are swept from memory.
+    static let sweepIntervalSeconds: Int64 = 3_600
 
     init(revocationSlackSeconds: Int64) { self.revocationSlackSeconds = revocationSlackSeconds }
 
-    func session(_ id: SessionID) -> SessionRecord? { sessions[id] }
-    mutating func setSession(_ id: SessionID, _ record: SessionRecord?) { sessions[id] = record }
+    func record(_ id: SessionID, _ p: PackedSession) -> SessionRecord {
+        SessionRecord(id: id, user: names[p.user], device: devices[device: p.device], lifetimes: devices[lifetimes: p.lifetimes],
+                      createdAt: Timestamp(microseconds: p.createdAt), lastSeenAt: Timestamp(microseconds: p.rotatedAt),
+                      lastIP: p.lastIP.address, generation: p.generation, rotatedAt: Timestamp(microseconds: p.rotatedAt))
+    }
+
+    func session(_ id: SessionID) -> SessionRecord? { sessions[id].map { record(id, $0) } }
+
+    mutating func setSession(_ id: SessionID, _ r: SessionRecord?) {
+        guard let r else { sessions[id] = nil; return }
+        sessions[id] = PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP),
+                                     user: names.intern(r.user), device: devices.intern(label: r.device.label, userAgent: r.device.userAgent),
+                                     generation: r.generation, lifetimes: devices.intern(r.lifetimes))
+    }
+
     func user(_ name: String) -> UserRecord? { users[name] }
     mutating func setUser(_ name: String, _ record: UserRecord?) { users[name] = record }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked.until[id] }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked.insert(id, until: t) }
-    mutating func sessionStarted(_ record: SessionRecord) { expiry.push(record.expiresAt, record.id) }
+    mutating func sessionStarted(_ record: SessionRecord) {}
+
+    // In place, through `values[index]` (the optional subscript would move the value out
+    // and back): a rotation touches 32 bytes and retains nothing.
+    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
+        guard let i = sessions.index(forKey: id) else { return }
+        sessions.values[i].generation = generation
+        sessions.values[i].rotatedAt = t.microseconds
+        sessions.values[i].lastIP = PackedIP(ip)
+    }
+
+    mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
+        if let i = users.index(forKey: name) {
+            body(&users.values[i])
+            if users.values[i].isEmpty { users.remove(at: i) }
+        } else {
+            var u = UserRecord()
+            body(&u)
+            if !u.isEmpty { users[name] = u }
+        }
+    }
 
     /// Applies one logged event: first prunes what expired before its time, then applies it.
     mutating func apply(_ event: AuthEvent, user: String?, at t: Timestamp, position: UInt64) {
@@ -34,37 +73,62 @@ struct Projection: ProjectionStore, Sendable {
         guard event.belongsToUser else { return }
         prune(before: t)
         apply(event, user: user, at: t, revocationSlackSeconds: revocationSlackSeconds)
-        self.position = position
     }
 
-    /// Drops sessions that expired and revocations that no longer matter, as of `t`.
-    /// Driven by event times only, so replay prunes at exactly the same points.
+    /// Applies one stored record. Rotations, the bulk of any log, are decoded by a short path
+    /// (no user string: a rotation finds its session by id); every event then goes through
+    /// the same ``ProjectionStore`` applier the live writer uses.
+    mutating func apply(view: RecordView) throws {
+        if view.type == EventType.refreshRotated.rawValue && view.schemaVersion == 1 && view.hasUser {
+            var r = view.payload
+            let rotated: RefreshRotated
+            do {
+                rotated = RefreshRotated(session: try r.sessionID(), generation: UInt32(exactly: try r.varint()) ?? .max, ip: try r.ip())
+                try r.expectEnd()
+            } catch {
+                // Let the full decoder produce the error, with the position.
+                return try apply(AuthEvent(decoding: view), user: view.user, at: view.timestamp, position: view.position)
+            }
+            return apply(.refreshRotated(rotated), user: nil, at: view.timestamp, position: view.position)
+        }
+        let event = try AuthEvent(decoding: view)
+        apply(event, user: view.user, at: view.timestamp, position: view.position)
+    }
+
+    /// Drops revocations that no longer matter, and, once per sweep interval of event time,
+    /// sessions that have expired. Driven by event times only, so replay prunes at exactly
+    /// the same points as the live writer.
     mutating func prune(before t: Timestamp) {
         guard t > time else { return }
         time = t
         revoked.prune(before: t)
-        while let (due, id) = expiry.peek, due <= t {
-            _ = expiry.pop()
-            guard let s = sessions[id] else { continue }
-            if s.expiresAt <= t {
-                sessions[id] = nil
-                removeFromUser(s)
-            } else {
-                expiry.push(s.expiresAt, id)  // refreshed since it was queued
-            }
+        guard t >= nextSweep else { return }
+        nextSweep = t.adding(seconds: Self.sweepIntervalSeconds)
+        let expired = sessions.filter { !isActive($0.value, at: t) }
+        for (id, p) in expired {
+            sessions[id] = nil
+            removeFromUser(record(id, p))
         }
     }
 
-    /// Installs state read from a snapshot; the expiry queue is rebuilt from the sessions.
-    mutating func restore(sessions: [SessionID: SessionRecord], users: [String: UserRecord],
-                          revoked: [(SessionID, Timestamp)], time: Timestamp, position: UInt64) {
+    func isActive(_ p: PackedSession, at t: Timestamp) -> Bool {
+        let l = devices[lifetimes: p.lifetimes]
+        let expires = min(p.createdAt + Int64(l.absolute) * 1_000_000,
+                          p.rotatedAt + Int64(min(l.refreshToken, l.idleTimeout)) * 1_000_000)
+        return t.microseconds < expires
+    }
+
+    /// Installs state read from a snapshot.
+    mutating func restore(sessions: [SessionID: PackedSession], users: [String: UserRecord], names: StringTable, devices: DeviceTable,
+                          revoked: [(SessionID, Timestamp)], time: Timestamp, nextSweep: Timestamp, position: UInt64) {
         self.sessions = sessions
         self.users = users
+        self.names = names
+        self.devices = devices
         self.revoked = RevocationSet(pending: revoked)
         self.time = time
+        self.nextSweep = nextSweep
         self.position = position
-        expiry = ExpiryQueue()
-        for s in sessions.values { expiry.push(s.expiresAt, s.id) }
     }
 
     var activeSessionCount: Int { sessions.count }
@@ -72,20 +136,19 @@ struct Projection: ProjectionStore, Sendable {
     var userCount: Int { users.count }
 
     /// A stable SHA-256 of the whole state (sessions, users, revocations), independent of
-    /// dictionary order and of Swift's per-process hash seeds.
+    /// dictionary order, interning order and Swift's per-process hash seeds.
     var digest: SHA256Digest {
         var w = ByteWriter(capacity: 1 << 16)
         w.u64(UInt64(sessions.count))
         for id in sessions.keys.sorted() {
-            let s = sessions[id]!
+            let s = record(id, sessions[id]!)
             w.sessionID(id)
             w.string(s.user)
             w.string(s.device.label)
             w.string(s.device.userAgent)
-            w.ip(s.device.ip)
             w.u32(s.lifetimes.accessToken); w.u32(s.lifetimes.refreshToken)
             w.u32(s.lifetimes.idleTimeout); w.u32(s.lifetimes.absolute)
-            w.i64(s.createdAt.microseconds); w.i64(s.lastSeenAt.microseconds); w.i64(s.rotatedAt.microseconds)
+            w.i64(s.createdAt.microseconds); w.i64(s.rotatedAt.microseconds)
             w.ip(s.lastIP)
             w.u32(s.generation)
         }
@@ -104,6 +167,7 @@ struct Projection: ProjectionStore, Sendable {
             w.sessionID(id)
             w.i64(revoked.until[id]!.microseconds)
         }
+        w.i64(nextSweep.microseconds)
         return SHA256.hash(w.bytes)
     }
 }
@@ -133,4 +197,19 @@ struct BatchOverlay: ProjectionStore {
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked[id] ?? base.revokedUntil(id) }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked[id] = max(revoked[id] ?? t, t) }
     mutating func sessionStarted(_ record: SessionRecord) {}
+
+    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
+        guard var s = session(id) else { return }
+        s.generation = generation
+        s.rotatedAt = t
+        s.lastSeenAt = t
+        s.lastIP = ip
+        setSession(id, s)
+    }
+
+    mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
+        var u = user(name) ?? UserRecord()
+        body(&u)
+        setUser(name, u.isEmpty ? nil : u)
+    }
 }

@@ -13,6 +13,10 @@ protocol ProjectionStore {
     mutating func markRevoked(_ id: SessionID, until: Timestamp)
     /// Called when a session first appears, so a store can schedule its expiry.
     mutating func sessionStarted(_ record: SessionRecord)
+    /// Records a rotation in place; nothing if the session does not exist.
+    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress)
+    /// Changes a user in place, creating it if needed and dropping it once empty.
+    mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void)
 }
 
 extension ProjectionStore {
@@ -24,22 +28,19 @@ extension ProjectionStore {
         switch event {
         case let .sessionStarted(e):
             guard let user, session(e.session) == nil else { return }
-            let record = SessionRecord(id: e.session, user: user, device: e.device, lifetimes: e.lifetimes, createdAt: t,
+            // The login address lives on in the log and as the first `lastIP`.
+            let device = Device(label: e.device.label, userAgent: e.device.userAgent, ip: .unknown)
+            let record = SessionRecord(id: e.session, user: user, device: device, lifetimes: e.lifetimes, createdAt: t,
                                        lastSeenAt: t, lastIP: e.device.ip, generation: 1, rotatedAt: t)
             setSession(e.session, record)
             sessionStarted(record)
-            var u = self.user(user) ?? UserRecord()
-            u.sessions.append(e.session)
             let fp = e.device.fingerprint
-            if !u.devices.contains(fp) { u.devices.append(fp) }
-            setUser(user, u)
+            modifyUser(user) { u in
+                u.sessions.append(e.session)
+                if !u.devices.contains(fp) { u.devices.append(fp) }
+            }
         case let .refreshRotated(e):
-            guard var s = session(e.session) else { return }
-            s.generation = e.generation
-            s.rotatedAt = t
-            s.lastSeenAt = t
-            s.lastIP = e.ip
-            setSession(e.session, s)
+            rotate(e.session, generation: e.generation, at: t, ip: e.ip)
         case let .sessionEnded(e):
             end(e.session, at: t, slack: revocationSlackSeconds)
         case let .sessionRevoked(e):
@@ -49,13 +50,10 @@ extension ProjectionStore {
             for id in u.sessions where id != e.except { end(id, at: t, slack: revocationSlackSeconds) }
         case .userBanned:
             guard let user else { return }
-            var u = self.user(user) ?? UserRecord()
-            u.banned = true
-            setUser(user, u)
+            modifyUser(user) { $0.banned = true }
         case .userUnbanned:
-            guard let user, var u = self.user(user) else { return }
-            u.banned = false
-            setUser(user, u.isEmpty ? nil : u)
+            guard let user, self.user(user) != nil else { return }
+            modifyUser(user) { $0.banned = false }
         case .refreshReuseDetected, .suspiciousActivity, .signingKeyAdded, .signingKeyActivated, .signingKeyRetired:
             // Reuse is acted on by the session.revoked event that follows it; flags and
             // key changes hold no session state.
@@ -73,9 +71,10 @@ extension ProjectionStore {
     }
 
     mutating func removeFromUser(_ s: SessionRecord) {
-        guard var u = user(s.user) else { return }
-        u.sessions.removeAll { $0 == s.id }
-        setUser(s.user, u.isEmpty ? nil : u)
+        guard user(s.user) != nil else { return }
+        modifyUser(s.user) { u in
+            if let i = u.sessions.firstIndex(of: s.id) { u.sessions.remove(at: i) }
+        }
     }
 
     /// The user's sessions that are usable at `now`, oldest first.

@@ -34,7 +34,7 @@ public struct SessionProjection: Sendable {
         var p = state
         try log.scan(from: p.position + 1, through: end, batchSize: 16_384) { view in
             if let time, view.timestamp > time { return false }
-            p.apply(try AuthEvent(decoding: view), user: view.user, at: view.timestamp, position: view.position)
+            try p.apply(view: view)
             applied += 1
             if applied % 250_000 == 0 { progress?(view.position) }
             return true
@@ -53,6 +53,6 @@ public struct SessionProjection: Sendable {
 
     /// Every active session at `time`, for statistics.
     public func activeSessionCount(at time: Timestamp) -> Int {
-        state.sessions.values.reduce(0) { $0 + ($1.isActive(at: time) ? 1 : 0) }
+        state.sessions.values.reduce(0) { $0 + (state.isActive($1, at: time) ? 1 : 0) }
     }
 }

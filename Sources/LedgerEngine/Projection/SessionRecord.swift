@@ -5,7 +5,8 @@ import LedgerLog
 public struct SessionRecord: Sendable, Equatable {
     public let id: SessionID
     public let user: String
-    /// The device as recorded at login.
+    /// The device's label and user agent as recorded at login (its address at login is in
+    /// the log; the projection keeps the last one, ``lastIP``).
     public let device: Device
     public let lifetimes: SessionLifetimes
     public let createdAt: Timestamp

@@ -18,21 +18,23 @@ enum SnapshotCodec {
     }
 
     static func encode(_ p: Projection, chainHash: SHA256Digest) -> [UInt8] {
-        var body = ByteWriter(capacity: 64 + p.sessions.count * 96)
+        var body = ByteWriter(capacity: 256 + p.sessions.count * 64 + p.users.count * 48)
         body.i64(p.revocationSlackSeconds)
         body.i64(p.time.microseconds)
+        body.i64(p.nextSweep.microseconds)
+        // Interning tables first, then fixed-size session records that refer to them.
+        body.u64(UInt64(p.names.strings.count))
+        for s in p.names.strings { body.string(s) }
+        body.u64(UInt64(p.devices.devices.count))
+        for d in p.devices.devices { body.string(d.label); body.string(d.userAgent) }
+        body.u64(UInt64(p.devices.lifetimes.count))
+        for l in p.devices.lifetimes { body.u32(l.accessToken); body.u32(l.refreshToken); body.u32(l.idleTimeout); body.u32(l.absolute) }
         body.u64(UInt64(p.sessions.count))
-        for s in p.sessions.values {
-            body.sessionID(s.id)
-            body.string(s.user)
-            body.string(s.device.label)
-            body.string(s.device.userAgent)
-            body.ip(s.device.ip)
-            body.u32(s.lifetimes.accessToken); body.u32(s.lifetimes.refreshToken)
-            body.u32(s.lifetimes.idleTimeout); body.u32(s.lifetimes.absolute)
-            body.i64(s.createdAt.microseconds); body.i64(s.lastSeenAt.microseconds); body.i64(s.rotatedAt.microseconds)
-            body.ip(s.lastIP)
-            body.u32(s.generation)
+        for (id, s) in p.sessions {
+            body.sessionID(id)
+            body.i64(s.createdAt); body.i64(s.rotatedAt)
+            body.u64(s.lastIP.hi); body.u64(s.lastIP.lo)
+            body.u32(s.user); body.u32(s.device); body.u32(s.generation); body.u32(UInt32(s.lifetimes))
         }
         body.u64(UInt64(p.users.count))
         for (name, u) in p.users {
@@ -88,21 +90,37 @@ enum SnapshotCodec {
                 var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[headerSize..<(bytes.count - 32)]))
                 var p = Projection(revocationSlackSeconds: try r.i64())
                 let time = Timestamp(microseconds: try r.i64())
-                let sessionCount = try r.u64()
-                var sessions: [SessionID: SessionRecord] = [:]
-                sessions.reserveCapacity(Int(min(sessionCount, 1 << 26)))
+                let nextSweep = Timestamp(microseconds: try r.i64())
+                func count(_ what: String, max: UInt64 = 1 << 32) throws -> Int {
+                    let n = try r.u64()
+                    guard n <= max else { throw SnapshotError("implausible \(what) count \(n)") }
+                    return Int(n)
+                }
+                var strings: [String] = []
+                for _ in 0..<(try count("user name")) { strings.append(try r.string()) }
+                var devices: [Device] = []
+                for _ in 0..<(try count("device")) { devices.append(Device(label: try r.string(), userAgent: try r.string())) }
+                var lifetimes: [SessionLifetimes] = []
+                for _ in 0..<(try count("lifetime", max: 65_535)) {
+                    lifetimes.append(SessionLifetimes(accessToken: try r.u32(), refreshToken: try r.u32(), idleTimeout: try r.u32(), absolute: try r.u32()))
+                }
+                let sessionCount = try count("session")
+                var sessions: [SessionID: PackedSession] = [:]
+                sessions.reserveCapacity(sessionCount)
                 for _ in 0..<sessionCount {
                     let id = try r.sessionID()
-                    let user = try r.string()
-                    let device = Device(label: try r.string(), userAgent: try r.string(), ip: try r.ip())
-                    let lifetimes = SessionLifetimes(accessToken: try r.u32(), refreshToken: try r.u32(), idleTimeout: try r.u32(), absolute: try r.u32())
-                    let created = Timestamp(microseconds: try r.i64()), seen = Timestamp(microseconds: try r.i64()), rotated = Timestamp(microseconds: try r.i64())
-                    sessions[id] = SessionRecord(id: id, user: user, device: device, lifetimes: lifetimes, createdAt: created,
-                                                 lastSeenAt: seen, lastIP: try r.ip(), generation: try r.u32(), rotatedAt: rotated)
+                    let created = try r.i64(), rotated = try r.i64()
+                    let ip = PackedIP(hi: try r.u64(), lo: try r.u64())
+                    let user = try r.u32(), device = try r.u32(), generation = try r.u32(), life = try r.u32()
+                    guard Int(user) < strings.count, Int(device) < devices.count, Int(life) < lifetimes.count else {
+                        throw SnapshotError("a session refers to a table entry that does not exist")
+                    }
+                    sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, user: user, device: device,
+                                                 generation: generation, lifetimes: UInt16(life))
                 }
-                let userCount = try r.u64()
+                let userCount = try count("user")
                 var users: [String: UserRecord] = [:]
-                users.reserveCapacity(Int(min(userCount, 1 << 26)))
+                users.reserveCapacity(userCount)
                 for _ in 0..<userCount {
                     let name = try r.string()
                     var u = UserRecord()
@@ -112,9 +130,10 @@ enum SnapshotCodec {
                     users[name] = u
                 }
                 var revoked: [(SessionID, Timestamp)] = []
-                for _ in 0..<(try r.u64()) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
+                for _ in 0..<(try count("revocation")) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
                 try r.expectEnd()
-                p.restore(sessions: sessions, users: users, revoked: revoked, time: time, position: h.position)
+                p.restore(sessions: sessions, users: users, names: StringTable(strings), devices: DeviceTable(devices: devices, lifetimes: lifetimes),
+                          revoked: revoked, time: time, nextSweep: nextSweep, position: h.position)
                 return (h, p)
             }
         } catch let e as SnapshotError { throw e } catch {
@@ -129,3 +148,4 @@ public struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
 }
+

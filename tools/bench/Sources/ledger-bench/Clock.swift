@@ -32,3 +32,18 @@ func residentBytes() -> Int {
     }
     return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
+
+// glibc's malloc_trim is not in the Glibc module map.
+@_silgen_name("malloc_trim") func malloc_trim(_ pad: Int) -> Int32
+
+/// Anonymous resident memory (heap, not file-backed pages such as the mapped log), from
+/// /proc/self/status, after returning freed heap pages to the kernel.
+func anonymousResidentBytes() -> Int {
+    _ = malloc_trim(0)
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("RssAnon:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 0
+}

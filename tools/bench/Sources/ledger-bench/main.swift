@@ -49,6 +49,14 @@ case "engine-memory":
     try await EngineBenchmarks.memory(dir: arg(2), sessions: Int(arg(3))!, users: Int(arg(4))!)
 case "sign-all-cores":
     try await EngineBenchmarks.parallelSigning(seconds: Double(arg(2))!)
+case "rebuild-fill":
+    try SnapshotBenchmarks.fill(dir: arg(2), events: Int(arg(3))!)
+case "rebuild":
+    try SnapshotBenchmarks.rebuild(dir: arg(2))
+case "snapshot":
+    try SnapshotBenchmarks.snapshot(dir: arg(2))
+case "snapshot-holdup":
+    try await SnapshotBenchmarks.holdUp(dir: arg(2))
 case "log-fill":
     // log-fill DIR EVENTS USERS
     try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)

@@ -1,0 +1,91 @@
+import LedgerEvents
+import LedgerLog
+
+/// An IP address in 16 bytes: IPv4 as an IPv4-mapped IPv6 address, unknown as all zeros.
+struct PackedIP: Hashable, Sendable {
+    var hi: UInt64
+    var lo: UInt64
+
+    init(_ ip: IPAddress) {
+        switch ip {
+        case .unknown: hi = 0; lo = 0
+        case let .v4(v): hi = 0; lo = 0x0000_ffff_0000_0000 | UInt64(v)
+        case let .v6(h, l): hi = h; lo = l
+        }
+    }
+
+    init(hi: UInt64, lo: UInt64) { self.hi = hi; self.lo = lo }
+
+    var address: IPAddress {
+        if hi == 0 && lo == 0 { return .unknown }
+        if hi == 0 && lo >> 32 == 0xffff { return .v4(UInt32(truncatingIfNeeded: lo)) }
+        return .v6(hi, lo)
+    }
+}
+
+/// A session as the live projection stores it: 48 bytes with no references, so a million
+/// of them are one flat allocation that copies with a memcpy. Strings (user, device) and
+/// lifetimes are interned in the projection's tables.
+struct PackedSession: Sendable, Equatable {
+    var createdAt: Int64
+    /// The last rotation (or the login); also the last time the session was seen.
+    var rotatedAt: Int64
+    var lastIP: PackedIP
+    var user: UInt32
+    var device: UInt32
+    var generation: UInt32
+    var lifetimes: UInt16
+}
+
+/// Interned strings, referred to by index.
+struct StringTable: Sendable {
+    private(set) var strings: [String] = []
+    private var index: [String: UInt32] = [:]
+
+    mutating func intern(_ s: String) -> UInt32 {
+        if let i = index[s] { return i }
+        let i = UInt32(strings.count)
+        strings.append(s)
+        index[s] = i
+        return i
+    }
+
+    subscript(_ i: UInt32) -> String { strings[Int(i)] }
+
+    init() {}
+    init(_ strings: [String]) {
+        for s in strings { _ = intern(s) }
+    }
+}
+
+/// Interned devices (label and user agent) and lifetimes.
+struct DeviceTable: Sendable {
+    private(set) var devices: [Device] = []
+    private var index: [Device: UInt32] = [:]
+    private(set) var lifetimes: [SessionLifetimes] = []
+
+    mutating func intern(label: String, userAgent: String) -> UInt32 {
+        let d = Device(label: label, userAgent: userAgent, ip: .unknown)
+        if let i = index[d] { return i }
+        let i = UInt32(devices.count)
+        devices.append(d)
+        index[d] = i
+        return i
+    }
+
+    mutating func intern(_ l: SessionLifetimes) -> UInt16 {
+        if let i = lifetimes.firstIndex(of: l) { return UInt16(i) }
+        precondition(lifetimes.count < Int(UInt16.max), "more than 65,535 distinct lifetime settings")
+        lifetimes.append(l)
+        return UInt16(lifetimes.count - 1)
+    }
+
+    subscript(device i: UInt32) -> Device { devices[Int(i)] }
+    subscript(lifetimes i: UInt16) -> SessionLifetimes { lifetimes[Int(i)] }
+
+    init() {}
+    init(devices: [Device], lifetimes: [SessionLifetimes]) {
+        for d in devices { _ = intern(label: d.label, userAgent: d.userAgent) }
+        self.lifetimes = lifetimes
+    }
+}
