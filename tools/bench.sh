@@ -4,7 +4,7 @@
 # baseline (so both see the same machine state), and prints medians and ratios as the
 # Markdown tables in BENCHMARKS.md.
 #
-#   tools/bench.sh [log|tokens|all] [ROUNDS]        (default: all, 5 rounds)
+#   tools/bench.sh [log|tokens|engine|snapshots|all] [ROUNDS]     (default: all, 5 rounds)
 #
 # Raw JSON lines are kept in $OUT (default .build-bench/results.jsonl).
 set -euo pipefail
@@ -73,11 +73,46 @@ run_tokens() {
     done
 }
 
+run_engine() {
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "engine round $round/$ROUNDS" >&2
+        $SWIFT token-input ES256 "$WORK/input-ES256"
+        # The physical limit of refreshes: raw ES256 signing on every core, next to ours.
+        emit signing "$round" "$($CRYPTO sign es256 "$WORK/input-ES256" 2 "$(nproc)")"
+        emit signing "$round" "$($SWIFT sign-all-cores 2)"
+        for callers in 1 64 1024; do
+            emit "refresh-$callers" "$round" "$($SWIFT engine-refresh "$(fresh e)" "$callers" 3 durable 2>/dev/null)"
+        done
+        emit login "$round" "$($SWIFT engine-login "$(fresh e)" 64 3 2>/dev/null)"
+        emit check "$round" "$($SWIFT engine-check "$(fresh e)" 2 2>/dev/null)"
+    done
+}
+
+run_snapshots() {
+    local big mem
+    big=$(fresh big)
+    emit rebuild-fill 0 "$($SWIFT rebuild-fill "$big" 10000000)"
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "rebuild round $round/$ROUNDS" >&2
+        emit rebuild "$round" "$($SWIFT rebuild "$big")"
+        emit rebuild "$round" "$($RAW scan "$big")"
+    done
+    rm -rf "$big"
+    mem=$(fresh mem)
+    emit memory 0 "$($SWIFT engine-memory "$mem" 1000000 250000 2>/dev/null)"
+    for round in $(seq 1 "$ROUNDS"); do
+        emit snapshot "$round" "$($SWIFT snapshot "$mem" 2>/dev/null)"
+    done
+    emit holdup 0 "$($SWIFT snapshot-holdup "$mem" 2>/dev/null)"
+}
+
 case "$SUITE" in
     log) run_log ;;
     tokens) run_tokens ;;
-    all) run_log; run_tokens ;;
-    *) echo "unknown suite $SUITE (log, tokens, all)" >&2; exit 2 ;;
+    engine) run_engine ;;
+    snapshots) run_snapshots ;;
+    all) run_log; run_tokens; run_engine; run_snapshots ;;
+    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, all)" >&2; exit 2 ;;
 esac
 rm -rf "$WORK"
 python3 tools/bench_summary.py "$OUT"

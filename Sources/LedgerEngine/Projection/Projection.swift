@@ -7,7 +7,7 @@ import LedgerLog
 /// pruning at event times, so a rebuild from the log reproduces it exactly.
 struct Projection: ProjectionStore, Sendable {
     /// Live sessions, packed (see ``PackedSession``); expired ones linger until the next sweep.
-    private(set) var sessions: [SessionID: PackedSession] = [:]
+    private(set) var sessions = SessionTable()
     private(set) var users: [String: UserRecord] = [:]
     private(set) var revoked = RevocationSet()
     private(set) var names = StringTable()
@@ -48,10 +48,11 @@ struct Projection: ProjectionStore, Sendable {
     // In place, through `values[index]` (the optional subscript would move the value out
     // and back): a rotation touches 32 bytes and retains nothing.
     mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
-        guard let i = sessions.index(forKey: id) else { return }
-        sessions.values[i].generation = generation
-        sessions.values[i].rotatedAt = t.microseconds
-        sessions.values[i].lastIP = PackedIP(ip)
+        sessions.update(id) { s in
+            s.generation = generation
+            s.rotatedAt = t.microseconds
+            s.lastIP = PackedIP(ip)
+        }
     }
 
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
@@ -119,7 +120,7 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     /// Installs state read from a snapshot.
-    mutating func restore(sessions: [SessionID: PackedSession], users: [String: UserRecord], names: StringTable, devices: DeviceTable,
+    mutating func restore(sessions: SessionTable, users: [String: UserRecord], names: StringTable, devices: DeviceTable,
                           revoked: [(SessionID, Timestamp)], time: Timestamp, nextSweep: Timestamp, position: UInt64) {
         self.sessions = sessions
         self.users = users

@@ -53,6 +53,6 @@ public struct SessionProjection: Sendable {
 
     /// Every active session at `time`, for statistics.
     public func activeSessionCount(at time: Timestamp) -> Int {
-        state.sessions.values.reduce(0) { $0 + (state.isActive($1, at: time) ? 1 : 0) }
+        state.sessions.reduce(0) { $0 + (state.isActive($1.value, at: time) ? 1 : 0) }
     }
 }

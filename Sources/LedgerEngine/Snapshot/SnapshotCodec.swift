@@ -105,7 +105,7 @@ enum SnapshotCodec {
                     lifetimes.append(SessionLifetimes(accessToken: try r.u32(), refreshToken: try r.u32(), idleTimeout: try r.u32(), absolute: try r.u32()))
                 }
                 let sessionCount = try count("session")
-                var sessions: [SessionID: PackedSession] = [:]
+                var sessions = SessionTable()
                 sessions.reserveCapacity(sessionCount)
                 for _ in 0..<sessionCount {
                     let id = try r.sessionID()
