@@ -5,13 +5,19 @@
 set -euo pipefail
 
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO="missing-sudo"; fi
+fi
 
 need=()
 for pkg in liblmdb-dev libssl-dev pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
+    if [ "$SUDO" = "missing-sudo" ]; then
+        echo "AuthLedger needs ${need[*]}: run this script as root, or install them with apt-get." >&2
+        exit 1
+    fi
     echo "Installing ${need[*]} ..." >&2
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
