@@ -25,16 +25,16 @@ public final class EventLog: Sendable {
     let signal = CommitSignal()
     private let writer: LogWriter?
     private let appendQueue: GroupCommitQueue<[PendingEvent], AppendReceipt>?
-    private let lockFile: WriterLockFile?
 
     /// Opens (creating if needed, unless read-only) the log in `directory`.
     public init(directory: String, configuration: LogConfiguration = LogConfiguration()) throws(LogError) {
         self.directory = directory
         self.configuration = configuration
         try Self.prepareDirectory(directory, readOnly: configuration.readOnly)
-        lockFile = configuration.readOnly ? nil : try WriterLockFile(directory: directory)
+        let lockFile = configuration.readOnly ? nil : try WriterLockFile(directory: directory)
         do {
             var options = LMDBEnvironment.Options(mapSize: configuration.initialMapSize)
+            options.writerLock = lockFile
             options.readOnly = configuration.readOnly
             options.noSync = configuration.durability == .unsafeNoSync
             options.maxReaders = configuration.maxReaders
@@ -158,6 +158,18 @@ final class WriterLockFile: Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw LogError(.dataDirectory("cannot open \(path): \(String(cString: strerror(errno)))"))
+        }
+        // If this very process holds the lock, an earlier EventLog on this directory is still
+        // being torn down (its last references are going away on another thread): wait for
+        // it, briefly, rather than fail. Its environment is closed before its lock is released.
+        var attempts = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buf, 32, 0)
+            let holder = n > 0 ? String(decoding: buf[..<n], as: UTF8.self).trimmingSpaces : ""
+            guard holder == String(getpid()), attempts < 200 else { break }
+            attempts += 1
+            usleep(10_000)
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buf = [UInt8](repeating: 0, count: 32)

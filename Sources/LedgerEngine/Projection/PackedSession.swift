@@ -61,15 +61,27 @@ struct StringTable: Sendable {
 /// Interned devices (label and user agent) and lifetimes.
 struct DeviceTable: Sendable {
     private(set) var devices: [Device] = []
-    private var index: [Device: UInt32] = [:]
+    // Keyed by the device's 64-bit fingerprint, so a login hashes no strings here; the
+    // strings are compared on a hit, and the rare fingerprint collision falls back to
+    // `collisions`.
+    private var index: [UInt64: UInt32] = [:]
+    private var collisions: [Device: UInt32] = [:]
     private(set) var lifetimes: [SessionLifetimes] = []
 
     mutating func intern(label: String, userAgent: String) -> UInt32 {
         let d = Device(label: label, userAgent: userAgent, ip: .unknown)
-        if let i = index[d] { return i }
+        let fp = d.fingerprint
+        if let i = index[fp] {
+            if devices[Int(i)] == d { return i }
+            if let j = collisions[d] { return j }
+            let j = UInt32(devices.count)
+            devices.append(d)
+            collisions[d] = j
+            return j
+        }
         let i = UInt32(devices.count)
         devices.append(d)
-        index[d] = i
+        index[fp] = i
         return i
     }
 

@@ -12,6 +12,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     let gate = ResizeGate()
     let readOnly: Bool
     let path: String
+    private let writerLock: WriterLockFile?
 
     struct Options {
         var mapSize: Int
@@ -19,6 +20,8 @@ final class LMDBEnvironment: @unchecked Sendable {
         var maxReaders: UInt32 = 256
         var readOnly = false
         var noSync = false
+        /// Held for as long as the environment is open, and released only after it closes.
+        var writerLock: WriterLockFile?
     }
 
     init(path: String, options: Options) throws(LMDBError) {
@@ -27,6 +30,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         env = handle!
         self.readOnly = options.readOnly
         self.path = path
+        self.writerLock = options.writerLock
         do {
             try check(mdb_env_set_maxdbs(env, options.maxDatabases), "set the number of databases")
             try check(mdb_env_set_maxreaders(env, options.maxReaders), "set the number of reader slots")
@@ -49,6 +53,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
     }
 
+    // Properties are released after this body: the writer lock outlives the environment.
     deinit { mdb_env_close(env) }
 
     /// The current size of the memory map in bytes.

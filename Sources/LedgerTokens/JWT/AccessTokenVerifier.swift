@@ -167,16 +167,23 @@ public struct AccessTokenVerifier: Sendable {
 /// Remembers, per encoded header, which key it names or why it is refused. Bounded, so a
 /// flood of distinct headers cannot grow it; past the bound headers are simply checked.
 final class HeaderCache: Sendable {
-    private let entries = Mutex<[[UInt8]: Result<VerificationKey, TokenError>]>([:])
+    private let entries = Mutex<[HeaderBytes: Result<VerificationKey, TokenError>]>([:])
     static let capacity = 64
 
     func key(for encoded: [UInt8], orCheck check: () throws(TokenError) -> VerificationKey) throws(TokenError) -> VerificationKey {
-        if let known = entries.withLock({ $0[encoded] }) { return try known.get() }
+        let key = HeaderBytes(bytes: encoded)
+        if let known = entries.withLock({ $0[key] }) { return try known.get() }
         let result: Result<VerificationKey, TokenError>
         do { result = .success(try check()) } catch { result = .failure(error) }
-        entries.withLock { if $0.count < Self.capacity { $0[encoded] = result } }
+        entries.withLock { if $0.count < Self.capacity { $0[key] = result } }
         return try result.get()
     }
+}
+
+/// Header bytes hashed in one call (an array of bytes would feed the hasher byte by byte).
+struct HeaderBytes: Hashable, Sendable {
+    let bytes: [UInt8]
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
 
 /// The outcome of each check on one token.
