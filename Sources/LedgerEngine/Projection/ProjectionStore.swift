@@ -71,7 +71,7 @@ extension ProjectionStore {
     }
 
     mutating func removeFromUser(_ s: SessionRecord) {
-        guard user(s.user) != nil else { return }
+        // (modifyUser neither creates nor keeps an empty user, so no lookup first.)
         modifyUser(s.user) { u in
             if let i = u.sessions.firstIndex(of: s.id) { u.sessions.remove(at: i) }
         }

@@ -46,9 +46,10 @@ extension Device {
     /// unlike Swift's seeded `Hasher`).
     var fingerprint: UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in label.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var label = label, userAgent = userAgent
+        label.withUTF8 { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
         h = (h ^ 0xff) &* 0x100_0000_01b3
-        for b in userAgent.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        userAgent.withUTF8 { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
         return h
     }
 }
