@@ -99,6 +99,16 @@ public final class SHA256 {
         return out
     }
 
+    /// Hashes `bytes` with libcrypto's one-shot digest and the pre-fetched method.
+    public static func oneShot(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var out = SHA256Digest.zero
+        let ok = withUnsafeMutableBytes(of: &out) { dst in
+            EVP_Digest(bytes.baseAddress, bytes.count, dst.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, method, nil)
+        }
+        precondition(ok == 1, "SHA-256 failed inside libcrypto")
+        return out
+    }
+
     /// Hashes a byte array in one call.
     public static func hash<Bytes: ContiguousBytes>(_ bytes: Bytes) -> SHA256Digest {
         let h = SHA256()

@@ -49,6 +49,7 @@ public enum P256 {
     /// A public verification key.
     public struct PublicKey: Sendable, Equatable {
         let key: EVPKey
+        private let contexts = PKeyContextPool()
         /// The affine coordinates, 32 bytes each (for JWKs).
         public let x: [UInt8]
         public let y: [UInt8]
@@ -76,7 +77,10 @@ public enum P256 {
         /// before libcrypto is asked.
         public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for message: M) -> Bool {
             guard let der = signature.withUnsafeBytes({ P256.derSignature(fromJOSE: $0) }) else { return false }
-            return der.withUnsafeBytes { d in message.withUnsafeBytes { m in key.verify(d, m, digest: EVPKey.sha256) } }
+            var digest = message.withUnsafeBytes { SHA256.oneShot($0) }
+            return der.withUnsafeBytes { d in
+                withUnsafeBytes(of: &digest) { h in key.verify(signature: d, digest: h, pool: contexts) }
+            }
         }
 
         public static func == (a: PublicKey, b: PublicKey) -> Bool { a.x == b.x && a.y == b.y }
