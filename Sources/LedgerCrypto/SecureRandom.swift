@@ -1,7 +1,31 @@
 import CCrypto
 
+import Synchronization
+
 /// Randomness from libcrypto's CSPRNG (`RAND_bytes`), seeded by the operating system.
 public enum SecureRandom {
+    /// CSPRNG output fetched 4 KiB at a time and handed out in small pieces: one
+    /// `RAND_bytes` call costs about as much as signing's hashing, far more than 16 bytes
+    /// are worth. Bytes are handed out once and never reused.
+    private static let pool = Mutex<(bytes: [UInt8], used: Int)>(([UInt8](repeating: 0, count: 4096), 4096))
+
+    /// `count` (at most 256) unpredictable bytes from the buffered pool.
+    public static func bufferedBytes(_ count: Int) -> [UInt8] {
+        precondition(count <= 256, "bufferedBytes serves small requests; use bytes(_:)")
+        return pool.withLock { p in
+            if p.used + count > p.bytes.count {
+                p.bytes.withUnsafeMutableBytes { fill($0) }
+                p.used = 0
+            }
+            defer {
+                // Wipe what was handed out, so the pool never holds a copy of it.
+                for i in p.used..<(p.used + count) { p.bytes[i] = 0 }
+                p.used += count
+            }
+            return Array(p.bytes[p.used..<(p.used + count)])
+        }
+    }
+
     /// Fills `buffer` with unpredictable bytes.
     public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         guard buffer.count > 0 else { return }

@@ -93,3 +93,27 @@ struct PrimitiveTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(String(repeating: "[", count: 40) + String(repeating: "]", count: 40)) }
     }
 }
+
+@Suite("Small helpers")
+struct HelperTests {
+    @Test("buffered random bytes are distinct and of the requested size")
+    func bufferedRandom() {
+        var seen = Set<[UInt8]>()
+        for _ in 0..<1_000 {
+            let b = SecureRandom.bufferedBytes(16)
+            #expect(b.count == 16)
+            seen.insert(b)
+        }
+        #expect(seen.count == 1_000)
+    }
+
+    @Test("NumericDate claims serialise exactly", arguments: [0 as Int64, 9, 10, 99, 1_767_225_600, -5, Int64.max])
+    func decimals(value: Int64) throws {
+        let claims = AccessTokenClaims(issuer: "i", subject: "s", audience: ["a"], sessionID: "x", issuedAt: value, expiresAt: value, tokenID: "j")
+        let issuer = AccessTokenIssuer(key: try SigningKey.generate(.es256), issuer: "i", audience: ["a"])
+        let token = try issuer.sign(claims)
+        let payload = try JSONParser.parse(try CompactJWS(parsing: token).payload)
+        #expect(payload.objectValue?["iat"] == .integer(value))
+        #expect(payload.objectValue?["exp"] == .integer(value))
+    }
+}

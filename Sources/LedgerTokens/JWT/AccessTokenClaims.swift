@@ -27,6 +27,23 @@ public struct AccessTokenClaims: Sendable, Equatable {
         self.tokenID = tokenID; self.custom = custom
     }
 
+    /// Appends the decimal digits of `v` without building a String.
+    static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        var width = 1
+        var p: UInt64 = 10
+        while width < 20 && m >= p { width += 1; p = p &* 10 }
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var i = start + width - 1
+        repeat {
+            out[i] = UInt8(ascii: "0") + UInt8(m % 10)
+            m /= 10
+            i -= 1
+        } while m > 0
+    }
+
     /// The payload JSON: registered claims in a fixed order, then custom claims by name.
     func serialized() -> [UInt8] {
         var out = [UInt8]()
@@ -45,9 +62,9 @@ public struct AccessTokenClaims: Sendable, Equatable {
         key("aud")
         if audience.count == 1 { JSONValue.writeString(audience[0], into: &out) } else { JSONValue.array(audience.map { .string($0) }).write(into: &out) }
         key("sid"); JSONValue.writeString(sessionID, into: &out)
-        key("iat"); out += Array(String(issuedAt).utf8)
-        if let notBefore { key("nbf"); out += Array(String(notBefore).utf8) }
-        key("exp"); out += Array(String(expiresAt).utf8)
+        key("iat"); Self.appendDecimal(issuedAt, to: &out)
+        if let notBefore { key("nbf"); Self.appendDecimal(notBefore, to: &out) }
+        key("exp"); Self.appendDecimal(expiresAt, to: &out)
         key("jti"); JSONValue.writeString(tokenID, into: &out)
         for name in custom.keys.sorted() {
             out.append(UInt8(ascii: ","))

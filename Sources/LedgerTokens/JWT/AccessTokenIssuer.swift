@@ -30,7 +30,7 @@ public struct AccessTokenIssuer: Sendable {
         }
         let claims = AccessTokenClaims(issuer: issuer, subject: subject, audience: audience, sessionID: sessionID,
                                        issuedAt: now, expiresAt: now + (lifetimeSeconds ?? self.lifetimeSeconds),
-                                       tokenID: Base64URL.encode(SecureRandom.bytes(16)), custom: custom)
+                                       tokenID: Base64URL.encode(SecureRandom.bufferedBytes(16)), custom: custom)
         return (try sign(claims), claims)
     }
 
