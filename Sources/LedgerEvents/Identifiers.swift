@@ -94,10 +94,20 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         return parts
     }
 
+    /// The same address in one canonical form: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`)
+    /// as IPv4, and `::` as unknown, so equal addresses always compare equal.
+    public var normalized: IPAddress {
+        switch self {
+        case let .v6(h, l) where h == 0 && l >> 32 == 0xffff: return .v4(UInt32(truncatingIfNeeded: l))
+        case .v6(0, 0): return .unknown
+        default: return self
+        }
+    }
+
     /// The network the address belongs to for "new network" rules: the /24 of an IPv4
     /// address, the /48 of an IPv6 address.
     public var network: IPAddress {
-        switch self {
+        switch normalized {
         case .unknown: return .unknown
         case let .v4(v): return .v4(v & 0xffff_ff00)
         case let .v6(h, _): return .v6(h & 0xffff_ffff_ffff_0000, 0)

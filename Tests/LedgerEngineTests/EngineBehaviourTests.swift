@@ -234,3 +234,50 @@ struct ProjectionTests {
 }
 
 import LedgerCrypto
+
+/// Regressions found in review, each pinned by name.
+@Suite("Review regressions")
+struct ReviewRegressionTests {
+    @Test("a refresh with a custom claim that clashes is refused before anything rotates")
+    func badCustomClaimDoesNotRotate() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let (t1, _) = try await engine.login(LoginRequest(user: "alice", device: EngineFixture.phone))
+        await #expect { try await engine.refresh(t1.refreshToken, customClaims: ["sub": "mallory"]) } throws: {
+            ($0 as? EngineError)?.kind == .invalidRequest
+        }
+        #expect(engine.refreshTokenStatus(t1.refreshToken) == .current)
+        f.clock.advance(seconds: 60)
+        _ = try await engine.refresh(t1.refreshToken)  // still the live token, not "reuse"
+    }
+
+    @Test("a retry from a new network inside the grace window is flagged too")
+    func graceRetryFromNewNetworkIsFlagged() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let (t1, _) = try await engine.login(LoginRequest(user: "alice", device: EngineFixture.phone))
+        _ = try await engine.refresh(t1.refreshToken, ip: IPAddress("198.51.100.9")!)
+        _ = try await engine.refresh(t1.refreshToken, ip: IPAddress("192.0.2.200")!)  // within grace, elsewhere
+        #expect(try EngineFixture.events(engine).compactMap(\.event.flag) == [.networkChange])
+    }
+
+    @Test("IPv4-mapped IPv6 addresses count as the IPv4 network they are")
+    func mappedAddressesAreNormalised() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let (t1, _) = try await engine.login(LoginRequest(user: "alice", device: Device(label: "d", ip: IPAddress("::ffff:c633:6407")!)))
+        let t2 = try await engine.refresh(t1.refreshToken, ip: IPAddress("198.51.100.8")!)
+        _ = try await engine.refresh(t2.refreshToken, ip: IPAddress("::ffff:c633:6409")!)
+        #expect(try EngineFixture.events(engine).compactMap(\.event.flag).isEmpty)
+        #expect(IPAddress("::ffff:c633:6407")!.normalized == IPAddress("198.51.100.7")!)
+        #expect(IPAddress("::")!.normalized == .unknown)
+    }
+
+    @Test("access tokens are dated at their commit, not later")
+    func tokensDatedAtCommit() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let (t1, _) = try await engine.login(LoginRequest(user: "alice", device: EngineFixture.phone))
+        #expect(try engine.verifyAccessToken(t1.accessToken).issuedAt == f.clock.now().seconds)
+    }
+}

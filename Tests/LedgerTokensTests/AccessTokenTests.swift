@@ -263,3 +263,19 @@ struct HeaderCacheTests {
         #expect(f.rejection(try f.token()) == nil)
     }
 }
+
+@Suite("Verifier hardening")
+struct VerifierHardeningTests {
+    @Test("extreme NumericDates in an unsigned token are reported, never trap")
+    func extremeDates() throws {
+        let f = try Fixture()
+        for exp in [Int64.max, Int64.min] {
+            let payload = #"{"iss":"https://auth.example","sub":"a","aud":"api","exp":\#(exp),"nbf":\#(exp),"iat":\#(exp)}"#
+            let token = Base64URL.encode(Array(#"{"alg":"ES256","kid":"\#(f.key.kid)"}"#.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + "." + Base64URL.encode([UInt8](repeating: 1, count: 64))
+            let report = f.verifier.report(token, now: f.now)
+            #expect(!report.passed)
+            #expect(report.results.contains { $0.check == .signature && !$0.passed })
+            #expect(f.rejection(token)?.check == .signature)
+        }
+    }
+}

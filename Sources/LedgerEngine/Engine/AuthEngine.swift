@@ -108,21 +108,29 @@ public final class AuthEngine: Sendable {
 
     /// Opens a session for a user the application has authenticated, on a device.
     public func login(_ request: LoginRequest) async throws(EngineError) -> (tokens: SessionTokens, session: SessionInfo) {
-        guard case let .tokens(session, generation) = try await run(.login(request)) else { fatalError("login answers with tokens") }
-        return (try mint(session, generation: generation, custom: request.customClaims), SessionInfo(session, current: session.id))
+        var request = request
+        request.device.ip = request.device.ip.normalized
+        guard case let .tokens(session, generation, at) = try await run(.login(request)) else { fatalError("login answers with tokens") }
+        return (try mint(session, generation: generation, at: at, custom: request.customClaims), SessionInfo(session, current: session.id))
     }
 
     /// Exchanges a refresh token for a new pair. See `docs/SESSIONS.md` for the rotation,
     /// grace and reuse rules. `customClaims` go into the new access token.
     public func refresh(_ refreshToken: String, ip: IPAddress = .unknown,
                         customClaims: [String: JSONValue] = [:]) async throws(EngineError) -> SessionTokens {
-        guard case let .tokens(session, generation) = try await run(.refresh(token: refreshToken, ip: ip)) else {
+        // Checked before anything is committed: a rotation whose token cannot be minted would
+        // leave the client holding a token that later looks like reuse.
+        if let clash = customClaims.keys.first(where: { AccessTokenClaims.registeredNames.contains($0) }) {
+            throw EngineError(.invalidRequest, "custom claim \"\(clash)\" would replace a registered claim")
+        }
+        guard case let .tokens(session, generation, at) = try await run(.refresh(token: refreshToken, ip: ip.normalized)) else {
             fatalError("refresh answers with tokens")
         }
-        return try mint(session, generation: generation, custom: customClaims)
+        return try mint(session, generation: generation, at: at, custom: customClaims)
     }
 
-    /// Ends one session (the user logged out). Ending an ended session is not an error.
+    /// Ends one session (the user logged out). Ending it again is not an error while the
+    /// ended session is remembered (until its last access token has expired).
     public func logout(session: SessionID) async throws(EngineError) {
         _ = try await run(.logout(session))
     }
@@ -162,8 +170,7 @@ public final class AuthEngine: Sendable {
         return retired
     }
 
-    private func mint(_ s: SessionRecord, generation: UInt32, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
-        let now = configuration.clock.now()
+    private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
         let issuer = signing.withLock { $0 }
         let access: String
         do {

@@ -17,8 +17,10 @@ enum Command: Sendable {
 /// What a command decided: events to append, and the answer once they are durable.
 struct Decision {
     enum Answer: Sendable {
-        /// Tokens are to be minted for this session at this generation (outside the writer).
-        case tokens(SessionRecord, generation: UInt32)
+        /// Tokens are to be minted for this session at this generation (outside the writer),
+        /// dated at the batch's time, so an access token never outlives the memory of a
+        /// revocation committed after it.
+        case tokens(SessionRecord, generation: UInt32, at: Timestamp)
         case done
         /// The command failed, but its events (e.g. a reuse revocation) are still recorded.
         case failed(EngineError)
@@ -63,7 +65,7 @@ struct CommandDecider {
                 emit(.suspiciousActivity(SuspiciousActivity(rule: .tooManySessions, session: id,
                                                             detail: "\(active.count) active sessions (threshold \(threshold))")), request.user)
             }
-            d.answer = .tokens(store.session(id)!, generation: 1)
+            d.answer = .tokens(store.session(id)!, generation: 1, at: now)
 
         case let .refresh(text, ip):
             let token: RefreshToken
@@ -74,16 +76,21 @@ struct CommandDecider {
             let id = SessionID(bytes: token.session[...])!
             let s = try liveSession(id, store)
             let c = s.generation, p = token.generation
-            if p == c {
-                emit(.refreshRotated(RefreshRotated(session: id, generation: c + 1, ip: ip)), s.user)
+            // Any refresh from a new network is flagged, whether it rotates or is a retry.
+            func flagNetworkChange() {
                 if configuration.rules.networkChange, s.lastIP != .unknown, ip != .unknown, s.lastIP.network != ip.network {
                     emit(.suspiciousActivity(SuspiciousActivity(rule: .networkChange, session: id,
                                                                 detail: "refresh from \(ip), last seen from \(s.lastIP)")), s.user)
                 }
-                d.answer = .tokens(store.session(id)!, generation: c + 1)
+            }
+            if p == c {
+                emit(.refreshRotated(RefreshRotated(session: id, generation: c + 1, ip: ip)), s.user)
+                flagNetworkChange()
+                d.answer = .tokens(store.session(id)!, generation: c + 1, at: now)
             } else if p &+ 1 == c && now < s.rotatedAt.adding(seconds: configuration.graceWindowSeconds) {
                 // A lost response or a concurrent tab: hand out the current token again.
-                d.answer = .tokens(s, generation: c)
+                flagNetworkChange()
+                d.answer = .tokens(s, generation: c, at: now)
             } else {
                 let kind: ReuseClassification = p > c ? .orphanedBranch : (p &+ 1 == c ? .recentPredecessor : .staleLineage)
                 emit(.refreshReuseDetected(RefreshReuseDetected(session: id, presentedGeneration: p, currentGeneration: c,

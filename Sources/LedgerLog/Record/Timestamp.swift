@@ -6,14 +6,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public var microseconds: Int64
 
     public init(microseconds: Int64) { self.microseconds = microseconds }
-    public init(seconds: Int64) { self.microseconds = seconds * 1_000_000 }
+    /// Seconds since the epoch; values beyond ±292,000 years saturate rather than trap.
+    public init(seconds: Int64) {
+        let (v, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        self.microseconds = overflow ? (seconds < 0 ? .min : .max) : v
+    }
 
     /// Whole seconds since the epoch (JWT `iat`/`exp` resolution).
     public var seconds: Int64 { microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000 }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
-    public func adding(seconds: Int64) -> Timestamp { Timestamp(microseconds: microseconds + seconds * 1_000_000) }
+    public func adding(seconds: Int64) -> Timestamp { Timestamp(microseconds: microseconds &+ seconds &* 1_000_000) }
     public func adding(microseconds: Int64) -> Timestamp { Timestamp(microseconds: self.microseconds + microseconds) }
 
     /// RFC 3339 in UTC with microseconds, e.g. `2026-11-29T04:17:47.123456Z`.

@@ -63,11 +63,12 @@ public struct AccessTokenVerifier: Sendable {
     func claimChecks(_ claims: AccessTokenClaims, now: Int64) -> [(TokenCheck, TokenError?)] {
         let leeway = policy.leewaySeconds
         var checks: [(TokenCheck, TokenError?)] = [
-            (.expired, now > claims.expiresAt + leeway
+            // Written so that no attacker-chosen NumericDate can overflow.
+            (.expired, now - leeway > claims.expiresAt
                 ? TokenError(.expired, "expired at \(claims.expiresAt), now is \(now) (leeway \(leeway) s)") : nil),
         ]
         if let nbf = claims.notBefore {
-            checks.append((.notYetValid, now + leeway < nbf
+            checks.append((.notYetValid, nbf > now + leeway
                 ? TokenError(.notYetValid, "not valid before \(nbf), now is \(now) (leeway \(leeway) s)") : nil))
         }
         checks.append((.issuedInFuture, claims.issuedAt > now + leeway
