@@ -39,12 +39,7 @@ final class CommitSignal: Sendable {
     /// (for commits made by another process, which this one is not told about).
     func wait(for position: UInt64, poll: Duration?) async {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
-        let pollTask: Task<Void, Never>? = poll.map { interval in
-            Task { [weak self] in
-                try? await Task.sleep(for: interval)
-                self?.wake(id)
-            }
-        }
+        let pollTask = Mutex<Task<Void, Never>?>(nil)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
@@ -52,12 +47,23 @@ final class CommitSignal: Sendable {
                     s.waiters.append(Waiter(id: id, position: position, continuation: c))
                     return false
                 }
-                if resumeNow { c.resume() }
+                if resumeNow {
+                    c.resume()
+                } else if let poll {
+                    // Started only once the waiter is registered, so its wake-up cannot
+                    // arrive before there is anything to wake.
+                    pollTask.withLock {
+                        $0 = Task { [weak self] in
+                            try? await Task.sleep(for: poll)
+                            self?.wake(id)
+                        }
+                    }
+                }
             }
         } onCancel: {
             wake(id)
         }
-        pollTask?.cancel()
+        pollTask.withLock { $0?.cancel() }
     }
 
     private func wake(_ id: UInt64) {

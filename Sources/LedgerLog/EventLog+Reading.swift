@@ -17,7 +17,10 @@ extension EventLog {
                         var entry = try cursor.seek(integerKey: next)
                         var pos = next
                         while let e = entry, count < batchSize {
-                            pos = e.integerKey
+                            guard let key = e.integerKey, key < .max else {
+                                throw LogError(.corruptRecord(position: pos, "the log holds a key that is not a valid position after this one"))
+                            }
+                            pos = key
                             if pos > end { return (pos, true) }
                             let view = try RecordView(position: pos, bytes: e.value)
                             if try !body(view) { return (pos + 1, true) }
@@ -75,7 +78,11 @@ extension EventLog {
                             }
                             var count = 0
                             while let e = entry, count < batchSize {
+                                guard e.value.count == 8 else {
+                                    throw LogError(.corruptRecord(position: next, "the user index holds an entry that is not an 8-byte position"))
+                                }
                                 let pos = e.value.loadUnaligned(as: UInt64.self)
+                                guard pos < .max else { throw LogError(.corruptRecord(position: pos, "the user index names an impossible position")) }
                                 guard let keep = try txn.get(logDB, integerKey: pos, { bytes in
                                     try body(try RecordView(position: pos, bytes: bytes))
                                 }) else {

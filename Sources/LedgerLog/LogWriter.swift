@@ -33,8 +33,11 @@ final class LogWriter: Sendable {
     static func lastRecord(_ txn: LMDBTransaction, _ logDB: MDB_dbi) throws -> LogHead {
         try txn.withCursor(logDB) { cursor in
             guard let e = try cursor.move(MDB_LAST) else { return .empty }
-            let view = try RecordView(position: e.integerKey, bytes: e.value)
-            return LogHead(position: e.integerKey, chainHash: view.chainHash)
+            guard let position = e.integerKey, position < .max else {
+                throw LogError(.corruptRecord(position: e.integerKey ?? 0, "the last key of the log is not a valid position"))
+            }
+            let view = try RecordView(position: position, bytes: e.value)
+            return LogHead(position: position, chainHash: view.chainHash)
         }
     }
 

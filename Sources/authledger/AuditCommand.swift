@@ -29,7 +29,8 @@ struct AuditCommand: ParsableCommand {
         try log.scan(user: user) { view in
             let t = view.timestamp
             if let from, t < from { return true }
-            if let to, t > to { return false }
+            // Skip rather than stop: timestamps follow the writer's clock, which can step back.
+            if let to, t > to { return true }
             let event = try LoggedEvent(view: view)
             emit(format == .json ? event.json.serialized : event.textLine)
             count += 1

@@ -11,7 +11,8 @@ struct SessionsCommand: ParsableCommand {
         discussion: """
             With --at, replays the log up to that moment (point-in-time replay) and lists the \
             sessions that were active then: which devices a user was logged in on when something \
-            happened.
+            happened. The replay is the log's prefix up to the first event stamped after the \
+            moment, so the state shown is one the engine really was in.
 
             Example: authledger sessions alice --at 2026-11-20T09:30:00Z
             """

@@ -146,3 +146,33 @@ extension Array where Element == UInt8 {
 }
 
 struct CLITestError: Error { let message: String; init(_ m: String) { message = m } }
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    @Test("a snapshot with a doctored count and a recomputed checksum is refused, not allocated")
+    func doctoredSnapshotCount() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let store = SnapshotStore(dataDirectory: f.dir.path)
+        let info = try store.write(SessionProjection(revocationSlackSeconds: 30), chainHash: .zero)
+        var bytes = try [UInt8](contentsOf: info.path)
+        // Empty projection: the session count sits after the header (60 bytes), three
+        // timestamps and three empty table counts.
+        let offset = 60 + 24 + 24
+        for i in 0..<8 { bytes[offset + i] = i < 4 ? 0xff : 0 }
+        bytes.removeLast(32)
+        bytes += SHA256.hash(bytes).bytes
+        try bytes.write(to: info.path)
+        #expect { _ = try store.load(info, matching: engine.log) } throws: { "\($0)".contains("implausible session count") }
+    }
+
+    @Test("extreme timestamps format without trapping")
+    func extremeTimestamps() {
+        for t in [Timestamp(microseconds: .min), Timestamp(microseconds: .max), Timestamp(seconds: -99_999_999_999_999), Timestamp(seconds: .max)] {
+            #expect(!t.description.isEmpty)
+            _ = t.seconds
+        }
+        #expect(Timestamp(microseconds: -1).seconds == -1)
+        #expect(Timestamp(microseconds: -1).description.hasSuffix(".999999Z"))
+    }
+}

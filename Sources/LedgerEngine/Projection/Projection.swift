@@ -114,8 +114,12 @@ struct Projection: ProjectionStore, Sendable {
 
     func isActive(_ p: PackedSession, at t: Timestamp) -> Bool {
         let l = devices[lifetimes: p.lifetimes]
-        let expires = min(p.createdAt + Int64(l.absolute) * 1_000_000,
-                          p.rotatedAt + Int64(min(l.refreshToken, l.idleTimeout)) * 1_000_000)
+        // Saturating: a damaged record must not trap the replay.
+        func plus(_ a: Int64, _ seconds: UInt32) -> Int64 {
+            let (v, overflow) = a.addingReportingOverflow(Int64(seconds) * 1_000_000)
+            return overflow ? (a < 0 ? .min : .max) : v
+        }
+        let expires = min(plus(p.createdAt, l.absolute), plus(p.rotatedAt, min(l.refreshToken, l.idleTimeout)))
         return t.microseconds < expires
     }
 

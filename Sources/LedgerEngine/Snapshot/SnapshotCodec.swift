@@ -91,20 +91,24 @@ enum SnapshotCodec {
                 var p = Projection(revocationSlackSeconds: try r.i64())
                 let time = Timestamp(microseconds: try r.i64())
                 let nextSweep = Timestamp(microseconds: try r.i64())
-                func count(_ what: String, max: UInt64 = 1 << 32) throws -> Int {
+                // A count is believed only if the bytes left could hold that many entries
+                // (`minimumBytes` each), so a doctored count cannot make us allocate wildly.
+                func count(_ what: String, minimumBytes: Int, max: UInt64 = 1 << 32) throws -> Int {
                     let n = try r.u64()
-                    guard n <= max else { throw SnapshotError("implausible \(what) count \(n)") }
+                    guard n <= max, n <= UInt64(r.remaining / minimumBytes) else {
+                        throw SnapshotError("implausible \(what) count \(n) for \(r.remaining) remaining bytes")
+                    }
                     return Int(n)
                 }
                 var strings: [String] = []
-                for _ in 0..<(try count("user name")) { strings.append(try r.string()) }
+                for _ in 0..<(try count("user name", minimumBytes: 1)) { strings.append(try r.string()) }
                 var devices: [Device] = []
-                for _ in 0..<(try count("device")) { devices.append(Device(label: try r.string(), userAgent: try r.string())) }
+                for _ in 0..<(try count("device", minimumBytes: 2)) { devices.append(Device(label: try r.string(), userAgent: try r.string())) }
                 var lifetimes: [SessionLifetimes] = []
-                for _ in 0..<(try count("lifetime", max: 65_535)) {
+                for _ in 0..<(try count("lifetime", minimumBytes: 16, max: 65_535)) {
                     lifetimes.append(SessionLifetimes(accessToken: try r.u32(), refreshToken: try r.u32(), idleTimeout: try r.u32(), absolute: try r.u32()))
                 }
-                let sessionCount = try count("session")
+                let sessionCount = try count("session", minimumBytes: 64)
                 var sessions = SessionTable()
                 sessions.reserveCapacity(sessionCount)
                 for _ in 0..<sessionCount {
@@ -118,7 +122,7 @@ enum SnapshotCodec {
                     sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, user: user, device: device,
                                                  generation: generation, lifetimes: UInt16(life))
                 }
-                let userCount = try count("user")
+                let userCount = try count("user", minimumBytes: 3)
                 var users: [String: UserRecord] = [:]
                 users.reserveCapacity(userCount)
                 for _ in 0..<userCount {
@@ -130,7 +134,7 @@ enum SnapshotCodec {
                     users[name] = u
                 }
                 var revoked: [(SessionID, Timestamp)] = []
-                for _ in 0..<(try count("revocation")) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
+                for _ in 0..<(try count("revocation", minimumBytes: 24)) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
                 try r.expectEnd()
                 p.restore(sessions: sessions, users: users, names: StringTable(strings), devices: DeviceTable(devices: devices, lifetimes: lifetimes),
                           revoked: revoked, time: time, nextSweep: nextSweep, position: h.position)

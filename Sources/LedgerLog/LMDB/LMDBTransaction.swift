@@ -50,7 +50,8 @@ struct LMDBCursor {
     struct Entry {
         let key: UnsafeRawBufferPointer
         let value: UnsafeRawBufferPointer
-        var integerKey: UInt64 { key.loadUnaligned(as: UInt64.self) }
+        /// The 8-byte integer key, or nil if the key is not 8 bytes (a damaged database).
+        var integerKey: UInt64? { key.count == 8 ? key.loadUnaligned(as: UInt64.self) : nil }
     }
 
     /// Moves the cursor with `op` (optionally seeding key/value) and returns the entry, or nil at the end.

@@ -13,7 +13,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Whole seconds since the epoch (JWT `iat`/`exp` resolution).
-    public var seconds: Int64 { microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000 }
+    /// Whole seconds, rounded down (no overflow at any value).
+    public var seconds: Int64 {
+        let (q, r) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        return r < 0 ? q - 1 : q
+    }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
@@ -25,7 +29,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
-        let micros = Int(microseconds - seconds * 1_000_000)
+        let r = microseconds % 1_000_000
+        let micros = Int(r < 0 ? r + 1_000_000 : r)
         func pad(_ v: Int32, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
         let frac = String(micros)
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
