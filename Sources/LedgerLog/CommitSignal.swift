@@ -13,7 +13,6 @@ final class CommitSignal: Sendable {
         var committed: UInt64 = 0
         var nextID: UInt64 = 0
         var waiters: [Waiter] = []
-        var closed = false
     }
 
     private let state = Mutex(State())
@@ -43,7 +42,7 @@ final class CommitSignal: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
-                    if s.committed >= position || s.closed || Task.isCancelled { return true }
+                    if s.committed >= position || Task.isCancelled { return true }
                     s.waiters.append(Waiter(id: id, position: position, continuation: c))
                     return false
                 }

@@ -62,7 +62,7 @@ public final class EventLog: Sendable {
         } else {
             let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, configuration: configuration, signal: signal)
             self.writer = writer
-            appendQueue = GroupCommitQueue(label: "authledger.log.commit", maxBatch: configuration.maxBatchEvents) { groups in
+            appendQueue = GroupCommitQueue(label: "authledger.log.commit", maxBatch: configuration.maxBatchAppends) { groups in
                 writer.commitEach(groups)
             }
         }

@@ -18,8 +18,8 @@ public struct LogConfiguration: Sendable {
     public var readOnly = false
     /// Where commit timestamps come from.
     public var clock: any LedgerClock = SystemClock()
-    /// The most events written in one LMDB transaction by the group committer.
-    public var maxBatchEvents = 8192
+    /// The most `append` calls the group committer gathers into one LMDB transaction.
+    public var maxBatchAppends = 8192
     /// LMDB reader slots (concurrent read transactions across all processes).
     public var maxReaders: UInt32 = 510
     /// How often a tail in a read-only process looks for commits made by another process.

@@ -12,8 +12,6 @@ public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidEvent(String)
         /// The log was opened read-only.
         case readOnly
-        /// The log was closed.
-        case closed
         /// Another process holds the writer lock on this data directory.
         case locked(directory: String, holder: String)
         /// The data directory is unusable (missing, not a directory, no permission).
@@ -33,7 +31,6 @@ public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
             return "record at position \(p) has record format \(f), which this version cannot read; upgrade AuthLedger"
         case let .invalidEvent(why): return "invalid event: \(why)"
         case .readOnly: return "the log is open read-only; open it read-write to append"
-        case .closed: return "the log is closed"
         case let .locked(dir, holder):
             return "another process (\(holder)) is writing \(dir); stop it, or open the directory read-only"
         case let .dataDirectory(why): return why

@@ -25,7 +25,7 @@ struct RebuildCommand: ParsableCommand {
         let store = SnapshotStore(dataDirectory: data.path)
         var projection = SessionProjection()
         if fromSnapshot {
-            if let snap = store.newestValid(matching: log, warning: { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
+            if let snap = store.newestValid(matching: log, warning: warn) {
                 projection = snap
                 emit("starting from the snapshot at position \(snap.position)")
             } else {
@@ -64,7 +64,7 @@ struct SnapshotCommand: ParsableCommand {
         func run() throws {
             let log = try data.openLogReadOnly()
             let store = SnapshotStore(dataDirectory: data.path)
-            var projection = store.newestValid(matching: log, warning: { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) })
+            var projection = store.newestValid(matching: log, warning: warn)
                 ?? SessionProjection()
             let progress = Progress(label: "replay", total: try log.head().position)
             try projection.advance(in: log, progress: progress.update)

@@ -50,13 +50,6 @@ struct JWKSCommand: ParsableCommand {
 
     func run() throws {
         let log = try data.openLogReadOnly()
-        var keys = KeyState()
-        try log.scan { view in
-            if let t = EventType(rawValue: view.type), !t.belongsToUser {
-                keys.apply(try AuthEvent(decoding: view), at: view.timestamp)
-            }
-            return true
-        }
-        emit(keys.jwks.document.serialized)
+        emit(try KeyState.replay(log).jwks.document.serialized)
     }
 }

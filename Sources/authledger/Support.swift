@@ -70,6 +70,11 @@ func parseTime(_ text: String) throws -> Timestamp {
     throw CLIError("cannot read time \"\(text)\"; use RFC 3339 (2026-11-29T04:17:47Z) or Unix seconds")
 }
 
+/// Prints a warning to standard error.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}
+
 /// Prints a line to standard output.
 func emit(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -49,7 +49,7 @@ public enum P256 {
     /// A public verification key.
     public struct PublicKey: Sendable, Equatable {
         let key: EVPKey
-        private let contexts = PKeyContextPool()
+        private let contexts: ContextPool
         /// The affine coordinates, 32 bytes each (for JWKs).
         public let x: [UInt8]
         public let y: [UInt8]
@@ -60,6 +60,7 @@ public enum P256 {
                 throw CryptoError(.invalidKey, "the key is not a P-256 public key")
             }
             self.key = key
+            contexts = verifyContextPool(for: key)
             x = Array(der[(spkiPrefix.count + 1)..<(spkiPrefix.count + 33)])
             y = Array(der[(spkiPrefix.count + 33)...])
         }

@@ -28,22 +28,10 @@ public struct HMACSHA256: Sendable {
     /// A fresh random key.
     public static func generateKey() -> [UInt8] { SecureRandom.bytes(32) }
 
-    /// The 32-byte tag of the concatenation of `parts`.
-    public func authenticate(_ parts: [UInt8]...) -> [UInt8] {
-        authenticate(parts: parts)
-    }
-
-    public func authenticate(parts: [[UInt8]]) -> [UInt8] {
-        var message = [UInt8]()
-        message.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for p in parts { message += p }
-        return authenticate(bytes: message)
-    }
-
     public func authenticate<Bytes: ContiguousBytes>(bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        let ctx = contexts.take()
-        defer { contexts.give(ctx) }
+        guard let ctx = contexts.pool.take() else { fatalError("EVP_MAC_CTX_dup failed: out of memory") }
+        defer { contexts.pool.give(ctx) }
         var length = 0
         let ok = bytes.withUnsafeBytes { m in
             out.withUnsafeMutableBufferPointer { o in
@@ -58,21 +46,20 @@ public struct HMACSHA256: Sendable {
 
     /// Whether `tag` is the MAC of `message`, compared in constant time. Truncated tags are
     /// refused: every AuthLedger MAC is full length.
-    public func isValid<Bytes: ContiguousBytes>(tag: [UInt8], for message: Bytes) -> Bool {
-        tag.count == 32 && constantTimeEquals(authenticate(bytes: message), tag)
+    public func isValid<Tag: ContiguousBytes, Bytes: ContiguousBytes>(tag: Tag, for message: Bytes) -> Bool {
+        tag.withUnsafeBytes { $0.count } == 32 && constantTimeEquals(authenticate(bytes: message), tag)
     }
 }
 
-/// Keyed `EVP_MAC_CTX`s ready for reuse. Re-initialising a keyed context is several times
+/// Keyed `EVP_MAC_CTX`s ready for reuse: re-initialising a keyed context is several times
 /// cheaper than the one-shot `HMAC()`, which looks up the MAC and the digest on every call.
-/// A context serves one caller at a time; the pool lends them out.
+/// Contexts are duplicated from a keyed template.
 ///
-/// `@unchecked Sendable`: the template is never used directly after `init` (only
-/// duplicated, which OpenSSL allows concurrently), and pooled contexts move between
-/// threads only through the mutex.
+/// `@unchecked Sendable`: the template is only ever duplicated after `init` (which OpenSSL
+/// allows concurrently) and freed last.
 final class MACContextPool: @unchecked Sendable {
-    private let template: OpaquePointer
-    private let idle = Mutex<[PooledContext]>([])
+    private let template: PooledContext
+    let pool: ContextPool
 
     nonisolated(unsafe) private static let hmac: OpaquePointer = {
         guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { fatalError("libcrypto has no HMAC implementation") }
@@ -91,32 +78,10 @@ final class MACContextPool: @unchecked Sendable {
             EVP_MAC_init(ctx, k.baseAddress, key.count, &params)
         }
         precondition(ok == 1, "HMAC initialisation failed inside libcrypto")
-        template = ctx
+        let template = PooledContext(pointer: ctx)
+        self.template = template
+        pool = ContextPool(make: { EVP_MAC_CTX_dup(template.pointer) }, free: { EVP_MAC_CTX_free($0) })
     }
 
-    deinit {
-        EVP_MAC_CTX_free(template)
-        for ctx in idle.withLock({ $0 }) { EVP_MAC_CTX_free(ctx.pointer) }
-    }
-
-    func take() -> OpaquePointer {
-        if let ctx = idle.withLock({ $0.popLast() }) { return ctx.pointer }
-        guard let ctx = EVP_MAC_CTX_dup(template) else { fatalError("EVP_MAC_CTX_dup failed: out of memory") }
-        return ctx
-    }
-
-    func give(_ ctx: OpaquePointer) {
-        let pooled = PooledContext(pointer: ctx)
-        let keep = idle.withLock { pool -> Bool in
-            guard pool.count < 64 else { return false }
-            pool.append(pooled)
-            return true
-        }
-        if !keep { EVP_MAC_CTX_free(ctx) }
-    }
-}
-
-/// A context handed between threads through the pool's mutex only.
-struct PooledContext: @unchecked Sendable {
-    let pointer: OpaquePointer
+    deinit { EVP_MAC_CTX_free(template.pointer) }
 }

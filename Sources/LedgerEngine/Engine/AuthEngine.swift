@@ -81,20 +81,6 @@ public final class AuthEngine: Sendable {
         AccessTokenVerifier(keys: jwks, policy: VerificationPolicy(issuer: c.issuer, audience: c.audience.first ?? "", leewaySeconds: c.leewaySeconds))
     }
 
-    /// Applies every event of `log` after `projection.position` to `projection`: the same
-    /// code path live commits take.
-    static func replay(_ log: EventLog, from projection: Projection, through end: UInt64 = .max,
-                       progress: ((UInt64) -> Void)? = nil) throws -> Projection {
-        var p = projection
-        try log.scan(from: p.position + 1, through: end, batchSize: 16_384) { view in
-            let event = try AuthEvent(decoding: view)
-            p.apply(event, user: view.user, at: view.timestamp, position: view.position)
-            if view.position % 1_000_000 == 0 { progress?(view.position) }
-            return true
-        }
-        return p
-    }
-
     private func run(_ command: Command) async throws(EngineError) -> Decision.Answer {
         let answer: Decision.Answer
         do { answer = try await queue.submit(command) } catch let e as EngineError { throw e } catch {

@@ -45,13 +45,7 @@ public final class KeyRing: Sendable {
         self.log = log
         self.clock = clock
         try SecretFiles.ensureDirectory(keysDirectory)
-        var state = KeyState()
-        try log.scan { view in
-            if let type = EventType(rawValue: view.type), !type.belongsToUser {
-                state.apply(try AuthEvent(decoding: view), at: view.timestamp)
-            }
-            return true
-        }
+        let state = try KeyState.replay(log)
         let refresh = try Self.loadRefreshKeys(keysDirectory)
         current = Mutex(Current(state: state, signer: nil, refresh: refresh))
         if let kid = state.activeKid, let signer = try? loadSigner(kid: kid, algorithm: state.entries[kid]!.key.algorithm) {

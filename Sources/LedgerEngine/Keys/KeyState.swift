@@ -44,6 +44,18 @@ public struct KeyState: Sendable, Equatable {
         }
     }
 
+    /// The key lifecycle recorded in `log`: only key events are decoded.
+    public static func replay(_ log: EventLog) throws -> KeyState {
+        var state = KeyState()
+        try log.scan { view in
+            if let type = EventType(rawValue: view.type), !type.belongsToUser {
+                state.apply(try AuthEvent(decoding: view), at: view.timestamp)
+            }
+            return true
+        }
+        return state
+    }
+
     /// Every published (not retired) key.
     public var jwks: JWKS { JWKS(entries.values.filter(\.isPublished).map(\.key)) }
 

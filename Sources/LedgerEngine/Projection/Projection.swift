@@ -26,7 +26,7 @@ struct Projection: ProjectionStore, Sendable {
 
     func record(_ id: SessionID, _ p: PackedSession) -> SessionRecord {
         SessionRecord(id: id, user: names[p.user], device: devices[device: p.device], lifetimes: devices[lifetimes: p.lifetimes],
-                      createdAt: Timestamp(microseconds: p.createdAt), lastSeenAt: Timestamp(microseconds: p.rotatedAt),
+                      createdAt: Timestamp(microseconds: p.createdAt),
                       lastIP: p.lastIP.address, generation: p.generation, rotatedAt: Timestamp(microseconds: p.rotatedAt))
     }
 
@@ -43,8 +43,6 @@ struct Projection: ProjectionStore, Sendable {
     mutating func setUser(_ name: String, _ record: UserRecord?) { users[name] = record }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked.until[id] }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked.insert(id, until: t) }
-    mutating func sessionStarted(_ record: SessionRecord) {}
-
     // In place, through `values[index]` (the optional subscript would move the value out
     // and back): a rotation touches 32 bytes and retains nothing.
     mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
@@ -113,14 +111,7 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     func isActive(_ p: PackedSession, at t: Timestamp) -> Bool {
-        let l = devices[lifetimes: p.lifetimes]
-        // Saturating: a damaged record must not trap the replay.
-        func plus(_ a: Int64, _ seconds: UInt32) -> Int64 {
-            let (v, overflow) = a.addingReportingOverflow(Int64(seconds) * 1_000_000)
-            return overflow ? (a < 0 ? .min : .max) : v
-        }
-        let expires = min(plus(p.createdAt, l.absolute), plus(p.rotatedAt, min(l.refreshToken, l.idleTimeout)))
-        return t.microseconds < expires
+        t.microseconds < devices[lifetimes: p.lifetimes].expiry(createdAt: p.createdAt, rotatedAt: p.rotatedAt)
     }
 
     /// Installs state read from a snapshot.
@@ -201,13 +192,10 @@ struct BatchOverlay: ProjectionStore {
     mutating func setUser(_ name: String, _ record: UserRecord?) { users[name] = .some(record) }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked[id] ?? base.revokedUntil(id) }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked[id] = max(revoked[id] ?? t, t) }
-    mutating func sessionStarted(_ record: SessionRecord) {}
-
     mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
         guard var s = session(id) else { return }
         s.generation = generation
         s.rotatedAt = t
-        s.lastSeenAt = t
         s.lastIP = ip
         setSession(id, s)
     }

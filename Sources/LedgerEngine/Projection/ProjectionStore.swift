@@ -11,8 +11,6 @@ protocol ProjectionStore {
     mutating func setUser(_ name: String, _ record: UserRecord?)
     func revokedUntil(_ id: SessionID) -> Timestamp?
     mutating func markRevoked(_ id: SessionID, until: Timestamp)
-    /// Called when a session first appears, so a store can schedule its expiry.
-    mutating func sessionStarted(_ record: SessionRecord)
     /// Records a rotation in place; nothing if the session does not exist.
     mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress)
     /// Changes a user in place, creating it if needed and dropping it once empty.
@@ -31,9 +29,8 @@ extension ProjectionStore {
             // The login address lives on in the log and as the first `lastIP`.
             let device = Device(label: e.device.label, userAgent: e.device.userAgent, ip: .unknown)
             let record = SessionRecord(id: e.session, user: user, device: device, lifetimes: e.lifetimes, createdAt: t,
-                                       lastSeenAt: t, lastIP: e.device.ip, generation: 1, rotatedAt: t)
+                                       lastIP: e.device.ip, generation: 1, rotatedAt: t)
             setSession(e.session, record)
-            sessionStarted(record)
             let fp = e.device.fingerprint
             modifyUser(user) { u in
                 u.sessions.append(e.session)

@@ -10,25 +10,37 @@ public struct SessionRecord: Sendable, Equatable {
     public let device: Device
     public let lifetimes: SessionLifetimes
     public let createdAt: Timestamp
-    /// The last refresh (or the login).
-    public internal(set) var lastSeenAt: Timestamp
     /// The address of the last refresh (or the login).
     public internal(set) var lastIP: IPAddress
     /// The generation of the newest refresh token issued for this session.
     public internal(set) var generation: UInt32
     /// When that generation was issued.
     public internal(set) var rotatedAt: Timestamp
+    /// The last refresh (or the login): only a refresh reaches the engine, so this is the
+    /// last rotation.
+    public var lastSeenAt: Timestamp { rotatedAt }
 
     /// The moment the session stops being usable unless refreshed: the earliest of the
     /// absolute cap, the refresh token's expiry and the inactivity timeout.
     public var expiresAt: Timestamp {
-        min(createdAt.adding(seconds: Int64(lifetimes.absolute)),
-            rotatedAt.adding(seconds: Int64(lifetimes.refreshToken)),
-            lastSeenAt.adding(seconds: Int64(lifetimes.idleTimeout)))
+        Timestamp(microseconds: lifetimes.expiry(createdAt: createdAt.microseconds, rotatedAt: rotatedAt.microseconds))
     }
 
     /// Whether the session is usable at `now` (expiry needs no event: time alone ends it).
     public func isActive(at now: Timestamp) -> Bool { now < expiresAt }
+}
+
+extension SessionLifetimes {
+    /// When a session created and last rotated at these times (µs) stops being usable: the
+    /// earliest of the absolute cap, the refresh token's expiry and the inactivity timeout.
+    /// Saturating, so a damaged record cannot trap a replay.
+    func expiry(createdAt: Int64, rotatedAt: Int64) -> Int64 {
+        func plus(_ a: Int64, _ seconds: UInt32) -> Int64 {
+            let (v, overflow) = a.addingReportingOverflow(Int64(seconds) * 1_000_000)
+            return overflow ? (a < 0 ? .min : .max) : v
+        }
+        return min(plus(createdAt, absolute), plus(rotatedAt, min(refreshToken, idleTimeout)))
+    }
 }
 
 /// A user's standing as the projection knows it.

@@ -51,7 +51,7 @@ public struct VerificationKey: Sendable, Equatable {
         case let .p256(k): return k.isValidSignature(signature, for: signingInput)
         case let .ed25519(k): return k.isValidSignature(signature, for: signingInput)
         case let .hmac(mac, _):
-            return signature.withUnsafeBytes { s in mac.isValidTag(s, for: signingInput) }
+            return mac.isValid(tag: signature, for: signingInput)
         }
     }
 
@@ -119,10 +119,4 @@ public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
     public let reason: String
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
-}
-
-extension HMACSHA256 {
-    func isValidTag<M: ContiguousBytes>(_ tag: UnsafeRawBufferPointer, for message: M) -> Bool {
-        tag.count == 32 && constantTimeEquals(authenticate(bytes: message), tag)
-    }
 }
