@@ -18,7 +18,7 @@ mkdir -p "$(dirname "$OUT")"
 
 tools/install-deps.sh
 gcc -O2 -Wall -o .build-bench/lmdb-raw-bench tools/lmdb-raw-bench.c -llmdb
-gcc -O2 -Wall -o .build-bench/crypto-raw-bench tools/crypto-raw-bench.c -lcrypto -lpthread
+gcc -O2 -Wall -I tools/bench/Sources/CRawCrypto/include -o .build-bench/crypto-raw-bench tools/crypto-raw-bench.c -lcrypto -lpthread
 (cd tools/bench && swift build -c release --product ledger-bench >&2)
 SWIFT=tools/bench/.build/release/ledger-bench
 RAW=.build-bench/lmdb-raw-bench
@@ -61,13 +61,10 @@ run_tokens() {
     for round in $(seq 1 "$ROUNDS"); do
         echo "tokens round $round/$ROUNDS" >&2
         for alg in ES256 EdDSA; do
-            raw=$([ "$alg" = ES256 ] && echo es256 || echo ed25519)
-            $SWIFT token-input "$alg" "$WORK/input-$alg"
             for op in sign verify; do
-                # Each figure next to its baselines, so all three see the same machine state.
-                emit "$op-$alg" "$round" "$($SWIFT token-$op "$alg" 1)"
-                emit "$op-$alg" "$round" "$($CRYPTO "$op" "$raw" "$WORK/input-$alg" 1)"
-                emit "$op-$alg" "$round" "$($SWIFT jwtkit-$op "$alg" 1)"
+                # Ours and each baseline in alternating 64-operation bursts within one process.
+                emit "$op-$alg" "$round" "$($SWIFT tokens-paired "$alg" "$op" 2 raw)"
+                emit "$op-$alg" "$round" "$($SWIFT tokens-paired "$alg" "$op" 2 jwtkit)"
             done
         done
     done

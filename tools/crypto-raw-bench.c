@@ -1,22 +1,17 @@
 /*
- * Raw libcrypto baseline for AuthLedger's token benchmark: sign and verify the same
- * bytes with the idiomatic OpenSSL 3 EVP calls (a fresh EVP_MD_CTX and
- * EVP_DigestSign/VerifyInit per operation, as any server signing tokens concurrently
- * must), and nothing else: no JSON, no base64, no DER <-> JOSE conversion. Like
- * AuthLedger it uses the best-practice options: SHA-256 fetched once (EVP_MD_fetch),
- * EVP_MD_CTX_FLAG_FINALISE (no key-context copy at the final call), and for ECDSA
- * verification a verify context initialised once and reused with a digest computed by
- * EVP_Digest (what AuthLedger's P256.PublicKey does).
+ * Raw libcrypto baseline, multi-threaded: the physical limit of ES256 signing on every
+ * core, which bounds AuthLedger's refreshes (each signs an access token). The operations
+ * themselves are tools/bench/Sources/CRawCrypto/raw_crypto.c, the same code the benchmark
+ * package alternates with AuthLedger's in one process for the single-thread ratios.
  *
  *   crypto-raw-bench sign|verify es256|ed25519 FILE SECONDS [THREADS]
  *
- * FILE holds the signing input (a typical token's "header.payload"). Prints one JSON line.
+ * FILE holds the signing input (a typical token's "header.payload"). Each thread has its
+ * own key and contexts. Prints one JSON line.
  */
-#include <openssl/evp.h>
+#include "bench/Sources/CRawCrypto/raw_crypto.c"
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -25,77 +20,19 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static EVP_PKEY *keygen(int ed) {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, ed ? "ED25519" : "EC", NULL);
-    EVP_PKEY *key = NULL;
-    if (!ctx || EVP_PKEY_keygen_init(ctx) != 1) exit(1);
-    if (!ed && EVP_PKEY_CTX_set_group_name(ctx, "P-256") != 1) exit(1);
-    if (EVP_PKEY_generate(ctx, &key) != 1) exit(1);
-    EVP_PKEY_CTX_free(ctx);
-    return key;
-}
-
-static EVP_MD *sha256;
-
-static EVP_MD_CTX *context(void) {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
-    return ctx;
-}
-
-static size_t sign_once(EVP_PKEY *key, int ed, const unsigned char *msg, size_t len, unsigned char *sig) {
-    EVP_MD_CTX *ctx = context();
-    size_t siglen = 80;
-    if (EVP_DigestSignInit(ctx, NULL, ed ? NULL : sha256, NULL, key) != 1) exit(1);
-    if (EVP_DigestSign(ctx, sig, &siglen, msg, len) != 1) exit(1);
-    EVP_MD_CTX_free(ctx);
-    return siglen;
-}
-
-static int verify_once(EVP_PKEY *key, int ed, const unsigned char *msg, size_t len, const unsigned char *sig, size_t siglen) {
-    if (!ed) {
-        /* One reusable verify context per thread. */
-        static __thread EVP_PKEY_CTX *pctx;
-        if (!pctx) {
-            pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-            if (!pctx || EVP_PKEY_verify_init(pctx) != 1 || EVP_PKEY_CTX_set_signature_md(pctx, sha256) != 1) exit(1);
-        }
-        unsigned char digest[32];
-        unsigned int dlen;
-        if (EVP_Digest(msg, len, digest, &dlen, sha256, NULL) != 1) exit(1);
-        return EVP_PKEY_verify(pctx, sig, siglen, digest, dlen);
-    }
-    EVP_MD_CTX *ctx = context();
-    if (EVP_DigestVerifyInit(ctx, NULL, ed ? NULL : sha256, NULL, key) != 1) exit(1);
-    int ok = EVP_DigestVerify(ctx, sig, siglen, msg, len);
-    EVP_MD_CTX_free(ctx);
-    return ok;
-}
-
 struct job {
-    EVP_PKEY *key;
-    int ed, verify;
-    const unsigned char *msg;
-    size_t len;
-    unsigned char sig[80];
-    size_t siglen;
+    raw_crypto *raw;
+    int verify;
     double seconds;
     long ops;
 };
 
 static void *run(void *arg) {
     struct job *j = arg;
-    unsigned char sig[80];
     double end = now() + j->seconds;
     long ops = 0;
     while (now() < end) {
-        for (int i = 0; i < 64; i++) {
-            if (j->verify) {
-                if (verify_once(j->key, j->ed, j->msg, j->len, j->sig, j->siglen) != 1) exit(3);
-            } else {
-                sign_once(j->key, j->ed, j->msg, j->len, sig);
-            }
-        }
+        if (!raw_crypto_run(j->raw, j->verify, 64)) exit(3);
         ops += 64;
     }
     j->ops = ops;
@@ -112,13 +49,12 @@ int main(int argc, char **argv) {
     fclose(f);
     double seconds = atof(argv[4]);
     int threads = argc > 5 ? atoi(argv[5]) : 1;
-    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    EVP_PKEY *key = keygen(ed);
+    if (threads < 1 || threads > 64) { fprintf(stderr, "THREADS must be 1...64\n"); return 2; }
     struct job jobs[64];
     pthread_t tids[64];
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (struct job){ .key = key, .ed = ed, .verify = verify, .msg = msg, .len = len, .seconds = seconds };
-        jobs[t].siglen = sign_once(key, ed, msg, len, jobs[t].sig);
+        jobs[t] = (struct job){ .raw = raw_crypto_new(ed, msg, len), .verify = verify, .seconds = seconds };
+        if (!jobs[t].raw) { fprintf(stderr, "libcrypto setup failed\n"); return 1; }
     }
     double start = now();
     for (int t = 0; t < threads; t++) pthread_create(&tids[t], NULL, run, &jobs[t]);

@@ -15,33 +15,43 @@ public enum Base64URL {
 
     /// Encodes bytes.
     public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
-        var out = [UInt8]()
-        encode(bytes, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        let length = bytes.withUnsafeBytes { encodedLength($0.count) }
+        return String(unsafeUninitializedCapacity: length) { out in
+            encode(bytes, into: out)
+            return length
+        }
     }
+
+    /// The number of characters encoding `count` bytes.
+    public static func encodedLength(_ count: Int) -> Int { (count * 4 + 2) / 3 }
 
     /// Appends the encoding of `bytes` to `out`.
     public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes, into out: inout [UInt8]) {
+        let start = out.count
+        let length = bytes.withUnsafeBytes { encodedLength($0.count) }
+        out.append(contentsOf: repeatElement(0, count: length))
+        out.withUnsafeMutableBufferPointer { o in encode(bytes, into: UnsafeMutableBufferPointer(rebasing: o[start...])) }
+    }
+
+    /// Writes the encoding of `bytes` at the start of `out`, which must hold
+    /// `encodedLength(bytes.count)` bytes.
+    public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes, into o: UnsafeMutableBufferPointer<UInt8>) {
         bytes.withUnsafeBytes { src in
-            let start = out.count
-            let length = (src.count * 4 + 2) / 3
-            out.append(contentsOf: repeatElement(0, count: length))
+            precondition(o.count >= encodedLength(src.count), "Base64URL.encode: the output buffer is too small")
             // Written through raw pointers: this runs on every token issued.
             alphabet.withUnsafeBufferPointer { a in
-                out.withUnsafeMutableBufferPointer { o in
-                    var i = 0, w = start
-                    while i + 3 <= src.count {
-                        let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
-                        o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
-                        o[w + 2] = a[Int(v >> 6 & 63)]; o[w + 3] = a[Int(v & 63)]
-                        i += 3; w += 4
-                    }
-                    let rest = src.count - i
-                    if rest > 0 {
-                        let v = UInt32(src[i]) << 16 | (rest == 2 ? UInt32(src[i + 1]) << 8 : 0)
-                        o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
-                        if rest == 2 { o[w + 2] = a[Int(v >> 6 & 63)] }
-                    }
+                var i = 0, w = 0
+                while i + 3 <= src.count {
+                    let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
+                    o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
+                    o[w + 2] = a[Int(v >> 6 & 63)]; o[w + 3] = a[Int(v & 63)]
+                    i += 3; w += 4
+                }
+                let rest = src.count - i
+                if rest > 0 {
+                    let v = UInt32(src[i]) << 16 | (rest == 2 ? UInt32(src[i + 1]) << 8 : 0)
+                    o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
+                    if rest == 2 { o[w + 2] = a[Int(v >> 6 & 63)] }
                 }
             }
         }

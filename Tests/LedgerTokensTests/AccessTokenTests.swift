@@ -223,6 +223,26 @@ struct AccessTokenNegativeTests {
         #expect(f.rejection(missingExp)?.check == .claims)
     }
 
+    @Test("the payload reader is as strict as the JSON parser: duplicates anywhere, non-objects, trailing data, bad UTF-8")
+    func strictPayload() throws {
+        let f = try Fixture()
+        let header = #"{"alg":"ES256","kid":"\#(f.key.kid)"}"#
+        let base = #""iss":"https://auth.example","sub":"a","aud":"api","exp":\#(f.now + 60)"#
+        for payload in ["{\(base),\"exp\":1}", "{\(base),\"role\":1,\"role\":2}", "[\(base)]", "{\(base)} {}", "{\(base),}", "\"x\""] {
+            let e = f.rejection(try f.forge(header: header, payload: payload))
+            #expect(e?.check == .payload, "\(payload)")
+        }
+        // Bytes that are not UTF-8 inside a string, forged below the String level.
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array("{\(base),\"n\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8))
+        let bad = input + "." + Base64URL.encode(try f.key.sign(Array(input.utf8)))
+        #expect(f.rejection(bad)?.check == .payload)
+        // Non-ASCII text and nested custom claims come through exactly.
+        let good = try f.forge(header: header, payload: "{\(base),\"name\":\"Zoë 😀\",\"org\":{\"id\":[1,\"x\"]}}")
+        let claims = try f.verifier.verify(good, now: f.now)
+        #expect(claims.custom == ["name": "Zoë 😀", "org": ["id": [1, "x"]]])
+        #expect(claims.subject == "a" && claims.audience == ["api"])
+    }
+
     @Test("a key embedded in the header is never trusted")
     func embeddedJWK() throws {
         let f = try Fixture()

@@ -19,9 +19,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
     ],
     targets: [
+        // The raw libcrypto baseline, also built into tools/crypto-raw-bench.
+        .target(name: "CRawCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         .executableTarget(
             name: "ledger-bench",
             dependencies: [
+                "CRawCrypto",
                 .product(name: "LedgerLog", package: product),
                 .product(name: "LedgerEvents", package: product),
                 .product(name: "LedgerCrypto", package: product),

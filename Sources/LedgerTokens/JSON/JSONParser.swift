@@ -26,6 +26,51 @@ public struct JSONParser {
 
     public static func parse(_ text: String) throws(Failure) -> JSONValue { try parse(Array(text.utf8)) }
 
+    /// Parses one JSON object member by member, for callers that decode known members into
+    /// their own fields rather than through a dictionary: `member` gets each name, the
+    /// offset of the name, and the parser, from which it must read the value exactly once
+    /// with `readValue()`. Detecting duplicate names is the caller's job (`duplicate`).
+    static func parseObject(
+        _ bytes: [UInt8], maxDepth: Int = 16,
+        member: (_ name: String, _ offset: Int, _ parser: inout JSONParser) throws(Failure) -> Void
+    ) throws(Failure) {
+        var p = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        p.skipSpace()
+        guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { throw p.fail("expected a JSON object") }
+        p.i += 1
+        p.skipSpace()
+        if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "}") {
+            p.i += 1
+        } else {
+            members: while true {
+                p.skipSpace()
+                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
+                let offset = p.i
+                let name = try p.string()
+                p.skipSpace()
+                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+                p.i += 1
+                p.skipSpace()
+                try member(name, offset, &p)
+                p.skipSpace()
+                guard p.i < bytes.count else { throw p.fail("unterminated object") }
+                if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                if bytes[p.i] == UInt8(ascii: "}") { p.i += 1; break members }
+                throw p.fail("expected ',' or '}'")
+            }
+        }
+        p.skipSpace()
+        guard p.i == bytes.count else { throw p.fail("unexpected data after the JSON value") }
+    }
+
+    /// The value of the member `parseObject` is visiting.
+    mutating func readValue() throws(Failure) -> JSONValue { try value(depth: 1) }
+
+    /// The error for a member name seen twice, at the name's offset.
+    static func duplicate(_ name: String, at offset: Int) -> Failure {
+        Failure(offset: offset, reason: "duplicate member \"\(name)\"")
+    }
+
     private init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
@@ -74,9 +119,7 @@ public struct JSONParser {
             i += 1
             skipSpace()
             let v = try value(depth: depth + 1)
-            if out.updateValue(v, forKey: key) != nil {
-                throw Failure(offset: keyOffset, reason: "duplicate member \"\(key)\"")
-            }
+            if out.updateValue(v, forKey: key) != nil { throw Self.duplicate(key, at: keyOffset) }
             skipSpace()
             guard i < bytes.count else { throw fail("unterminated object") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -121,13 +164,21 @@ public struct JSONParser {
 
     private mutating func string() throws(Failure) -> String {
         i += 1
-        // Fast path: most strings have no escapes, so take the bytes straight from the input.
+        // Fast path: most strings are ASCII without escapes, so take the bytes straight
+        // from the input; ASCII needs no UTF-8 validation.
         let start = i
-        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+        var high: UInt8 = 0
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 {
+            high |= bytes[i]
+            i += 1
+        }
         if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
             let end = i
             i += 1
-            let s = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+            let s = bytes.withUnsafeBufferPointer { b in
+                let run = UnsafeBufferPointer(rebasing: b[start..<end])
+                return high < 0x80 ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
+            }
             guard let s else { throw Failure(offset: start, reason: "string is not valid UTF-8") }
             return s
         }

@@ -20,6 +20,14 @@ public struct AccessTokenClaims: Sendable, Equatable {
     /// The claim names AuthLedger sets itself; custom claims may not use them.
     public static let registeredNames: Set<String> = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid"]
 
+    /// Whether `name` is one of `registeredNames`, without hashing (checked on every token issued).
+    static func isRegistered(_ name: String) -> Bool {
+        switch name {
+        case "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid": return true
+        default: return false
+        }
+    }
+
     public init(issuer: String, subject: String, audience: [String], sessionID: String, issuedAt: Int64,
                 expiresAt: Int64, notBefore: Int64? = nil, tokenID: String, custom: [String: JSONValue] = [:]) {
         self.issuer = issuer; self.subject = subject; self.audience = audience; self.sessionID = sessionID
@@ -66,7 +74,7 @@ public struct AccessTokenClaims: Sendable, Equatable {
         if let notBefore { key("nbf"); Self.appendDecimal(notBefore, to: &out) }
         key("exp"); Self.appendDecimal(expiresAt, to: &out)
         key("jti"); JSONValue.writeString(tokenID, into: &out)
-        for name in custom.keys.sorted() {
+        for name in custom.count < 2 ? Array(custom.keys) : custom.keys.sorted() {
             out.append(UInt8(ascii: ","))
             JSONValue.writeString(name, into: &out)
             out.append(UInt8(ascii: ":"))

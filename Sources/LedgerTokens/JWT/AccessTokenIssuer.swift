@@ -25,7 +25,7 @@ public struct AccessTokenIssuer: Sendable {
     /// Custom claims must not use a registered name.
     public func issue(subject: String, sessionID: String, now: Int64, custom: [String: JSONValue] = [:],
                       lifetimeSeconds: Int64? = nil) throws -> (token: String, claims: AccessTokenClaims) {
-        if let clash = custom.keys.first(where: { AccessTokenClaims.registeredNames.contains($0) }) {
+        if let clash = custom.keys.first(where: AccessTokenClaims.isRegistered) {
             throw TokenError(.customClaim, "custom claim \"\(clash)\" would replace a registered claim")
         }
         let claims = AccessTokenClaims(issuer: issuer, subject: subject, audience: audience, sessionID: sessionID,
@@ -36,13 +36,18 @@ public struct AccessTokenIssuer: Sendable {
 
     /// Signs exact claims (for tests and tools that need a specific token).
     public func sign(_ claims: AccessTokenClaims) throws(CryptoError) -> String {
-        var token = encodedHeader
-        token.reserveCapacity(encodedHeader.count + 400)
-        token.append(UInt8(ascii: "."))
-        Base64URL.encode(claims.serialized(), into: &token)
-        let signature = try key.sign(token)
-        token.append(UInt8(ascii: "."))
-        Base64URL.encode(signature, into: &token)
-        return String(decoding: token, as: UTF8.self)
+        var input = encodedHeader
+        input.reserveCapacity(encodedHeader.count + 400)
+        input.append(UInt8(ascii: "."))
+        Base64URL.encode(claims.serialized(), into: &input)
+        let signature = try key.sign(input)
+        // Written straight into the String's storage: this runs for every token issued.
+        let length = input.count + 1 + Base64URL.encodedLength(signature.count)
+        return String(unsafeUninitializedCapacity: length) { out in
+            _ = out.initialize(from: input)
+            out[input.count] = UInt8(ascii: ".")
+            Base64URL.encode(signature, into: UnsafeMutableBufferPointer(rebasing: out[(input.count + 1)...]))
+            return length
+        }
     }
 }

@@ -48,15 +48,64 @@ public struct AccessTokenVerifier: Sendable {
         return ok ? nil : TokenError(.type, "\"typ\" is \(typ.serialized), not a JWT access token")
     }
 
+    /// Reads the payload straight into the claims: registered members into their fields,
+    /// the rest into `custom`, with no intermediate dictionary (this runs on every request).
     static func claims(fromPayload bytes: [UInt8]) throws(TokenError) -> AccessTokenClaims {
-        let payload: [String: JSONValue]
+        var iss, sub, aud, sid, iat, exp, nbf, jti: JSONValue?
+        var custom: [String: JSONValue] = [:]
         do {
-            guard let p = try JSONParser.parse(bytes).objectValue else { throw TokenError(.payload, "the payload is not a JSON object") }
-            payload = p
-        } catch let e as TokenError { throw e } catch {
-            throw TokenError(.payload, "the payload is not valid JSON: \(error)")
+            try JSONParser.parseObject(bytes) { (name, offset, parser) throws(JSONParser.Failure) in
+                func take(_ slot: inout JSONValue?) throws(JSONParser.Failure) {
+                    guard slot == nil else { throw JSONParser.duplicate(name, at: offset) }
+                    slot = try parser.readValue()
+                }
+                switch name {
+                case "iss": try take(&iss)
+                case "sub": try take(&sub)
+                case "aud": try take(&aud)
+                case "sid": try take(&sid)
+                case "iat": try take(&iat)
+                case "exp": try take(&exp)
+                case "nbf": try take(&nbf)
+                case "jti": try take(&jti)
+                default:
+                    if custom.updateValue(try parser.readValue(), forKey: name) != nil { throw JSONParser.duplicate(name, at: offset) }
+                }
+            }
+        } catch {
+            throw TokenError(.payload, "the payload is not a strict JSON object: \(error)")
         }
-        return try claims(from: payload)
+        func string(_ name: String, _ v: JSONValue?, required: Bool = true) throws(TokenError) -> String? {
+            guard let v else {
+                if required { throw TokenError(.claims, "required claim \"\(name)\" is missing") }
+                return nil
+            }
+            guard let s = v.stringValue else { throw TokenError(.claims, "claim \"\(name)\" must be a string") }
+            return s
+        }
+        func date(_ name: String, _ v: JSONValue?, required: Bool) throws(TokenError) -> Int64? {
+            guard let v else {
+                if required { throw TokenError(.claims, "required claim \"\(name)\" is missing") }
+                return nil
+            }
+            guard let d = v.integerValue else { throw TokenError(.claims, "claim \"\(name)\" must be a NumericDate") }
+            return d
+        }
+        let audience: [String]
+        switch aud {
+        case let .string(s)?: audience = [s]
+        case let .array(list)?:
+            let strings = list.compactMap(\.stringValue)
+            guard strings.count == list.count else { throw TokenError(.claims, "claim \"aud\" must hold only strings") }
+            audience = strings
+        case nil: throw TokenError(.claims, "required claim \"aud\" is missing")
+        default: throw TokenError(.claims, "claim \"aud\" must be a string or an array of strings")
+        }
+        return AccessTokenClaims(
+            issuer: try string("iss", iss)!, subject: try string("sub", sub)!, audience: audience,
+            sessionID: try string("sid", sid, required: false) ?? "",
+            issuedAt: try date("iat", iat, required: false) ?? 0, expiresAt: try date("exp", exp, required: true)!,
+            notBefore: try date("nbf", nbf, required: false), tokenID: try string("jti", jti, required: false) ?? "", custom: custom)
     }
 
     /// The time, issuer and audience checks, in order, each with its failure if it failed.
@@ -125,43 +174,6 @@ public struct AccessTokenVerifier: Sendable {
             record(check, error)
         }
         return out
-    }
-
-    /// Reads the registered claims; every one AuthLedger relies on must be present with the right type.
-    static func claims(from p: [String: JSONValue]) throws(TokenError) -> AccessTokenClaims {
-        func string(_ name: String, required: Bool = true) throws(TokenError) -> String? {
-            guard let v = p[name] else {
-                if required { throw TokenError(.claims, "required claim \"\(name)\" is missing") }
-                return nil
-            }
-            guard let s = v.stringValue else { throw TokenError(.claims, "claim \"\(name)\" must be a string") }
-            return s
-        }
-        func date(_ name: String, required: Bool) throws(TokenError) -> Int64? {
-            guard let v = p[name] else {
-                if required { throw TokenError(.claims, "required claim \"\(name)\" is missing") }
-                return nil
-            }
-            guard let d = v.integerValue else { throw TokenError(.claims, "claim \"\(name)\" must be a NumericDate") }
-            return d
-        }
-        let audience: [String]
-        switch p["aud"] {
-        case let .string(s)?: audience = [s]
-        case let .array(list)?:
-            let strings = list.compactMap(\.stringValue)
-            guard strings.count == list.count else { throw TokenError(.claims, "claim \"aud\" must hold only strings") }
-            audience = strings
-        case nil: throw TokenError(.claims, "required claim \"aud\" is missing")
-        default: throw TokenError(.claims, "claim \"aud\" must be a string or an array of strings")
-        }
-        var custom = p
-        for name in AccessTokenClaims.registeredNames { custom[name] = nil }
-        return AccessTokenClaims(
-            issuer: try string("iss")!, subject: try string("sub")!, audience: audience,
-            sessionID: try string("sid", required: false) ?? "",
-            issuedAt: try date("iat", required: false) ?? 0, expiresAt: try date("exp", required: true)!,
-            notBefore: try date("nbf", required: false), tokenID: try string("jti", required: false) ?? "", custom: custom)
     }
 }
 

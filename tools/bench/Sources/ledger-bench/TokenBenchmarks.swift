@@ -1,10 +1,11 @@
+import CRawCrypto
 import Foundation
 import JWTKit
 import LedgerCrypto
 import LedgerTokens
 
-/// Sign and verify a typical access token: AuthLedger, jwt-kit, and (in tools/bench.sh)
-/// raw libcrypto over the same signing input.
+/// Sign and verify a typical access token: AuthLedger, raw libcrypto over the same signing
+/// input, and jwt-kit.
 enum TokenBenchmarks {
     static let now = Int64(Date().timeIntervalSince1970)
     static let custom: [String: LedgerTokens.JSONValue] = ["roles": ["user"]]
@@ -31,20 +32,66 @@ enum TokenBenchmarks {
         try Data(input.utf8).write(to: URL(fileURLWithPath: path))
     }
 
-    static func sign(_ alg: JWSAlgorithm, seconds: Double) throws {
-        let issuer = try issuer(alg)
-        let (ops, secs) = try measure(seconds) {
-            _ = try issuer.issue(subject: "user-1234567", sessionID: SessionIDText.sample, now: now, custom: custom)
-        }
-        report(["bench": "token-sign", "alg": alg.rawValue, "ops": ops, "seconds": secs, "per_second": Double(ops) / secs])
-    }
-
-    static func verify(_ alg: JWSAlgorithm, seconds: Double) throws {
+    /// AuthLedger and a baseline (raw libcrypto over the same signing input, or jwt-kit on
+    /// the same claims) on a typical token, in short bursts that alternate for `seconds`, so
+    /// that both see the same machine state: on a shared, noisy machine separate one-second
+    /// runs drift apart by more than the differences being measured. Reports the median
+    /// burst rate of each and the median of the per-round ratios.
+    static func paired(_ alg: JWSAlgorithm, verify: Bool, seconds: Double, against baseline: String) async throws {
+        guard baseline == "raw" || baseline == "jwtkit" else { fail("the baseline is raw or jwtkit") }
         let issuer = try issuer(alg)
         let token = try issuer.issue(subject: "user-1234567", sessionID: SessionIDText.sample, now: now, custom: custom).token
         let verifier = AccessTokenVerifier(keys: JWKS([issuer.key.verificationKey]), policy: VerificationPolicy(issuer: "https://auth.example.com", audience: "api"))
-        let (ops, secs) = try measure(seconds) { _ = try verifier.verify(token, now: now) }
-        report(["bench": "token-verify", "alg": alg.rawValue, "ops": ops, "seconds": secs, "per_second": Double(ops) / secs])
+        let input = Array(token.split(separator: ".").prefix(2).joined(separator: ".").utf8)
+        guard let raw = raw_crypto_new(alg == .eddsa ? 1 : 0, input, input.count) else { fail("raw libcrypto setup failed") }
+        let kit = try await jwtKit(alg)
+        let kitToken = try await kit.sign(claims(), kid: "k")
+
+        // About 5 ms per burst: long enough for the clock, short enough to interleave finely.
+        let burst = 64
+        let (mine, other, round) = try await alternate(seconds: seconds, ours: {
+            let t0 = monotonicSeconds()
+            for _ in 0..<burst {
+                if verify { _ = try verifier.verify(token, now: now) }
+                else { _ = try issuer.issue(subject: "user-1234567", sessionID: SessionIDText.sample, now: now, custom: custom) }
+            }
+            return Double(burst) / (monotonicSeconds() - t0)
+        }, theirs: {
+            let t0 = monotonicSeconds()
+            if baseline == "raw" {
+                precondition(raw_crypto_run(raw, verify ? 1 : 0, burst) == 1)
+            } else {
+                for _ in 0..<burst {
+                    if verify { _ = try await kit.verify(kitToken, as: Claims.self) }
+                    else { _ = try await kit.sign(claims(), kid: "k") }
+                }
+            }
+            return Double(burst) / (monotonicSeconds() - t0)
+        })
+        raw_crypto_free(raw)
+        report(["bench": "tokens-vs-\(baseline)", "op": verify ? "verify" : "sign", "alg": alg.rawValue, "rounds": round,
+                "per_second": median(mine), "baseline_per_second": median(other),
+                "ratio": median(zip(mine, other).map { $0 / $1 })])
+    }
+
+    /// Runs the two in turn for `seconds`, alternating which goes first so that neither
+    /// always runs right after the other; returns both series and the number of rounds.
+    static func alternate(seconds: Double, ours: () throws -> Double,
+                          theirs: () async throws -> Double) async throws -> ([Double], [Double], Int) {
+        var mine: [Double] = [], other: [Double] = []
+        let end = monotonicSeconds() + seconds
+        var round = 0
+        while monotonicSeconds() < end || round % 2 != 0 {
+            if round % 2 == 0 { mine.append(try ours()); other.append(try await theirs()) }
+            else { other.append(try await theirs()); mine.append(try ours()) }
+            round += 1
+        }
+        return (mine, other, round)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     struct Claims: JWTPayload {
@@ -73,31 +120,6 @@ enum TokenBenchmarks {
                iat: .init(value: Date()), exp: .init(value: Date().addingTimeInterval(300)),
                jti: .init(value: Base64URL.encode(SecureRandom.bytes(16))), roles: ["user"])
     }
-
-    static func jwtKitSign(_ alg: JWSAlgorithm, seconds: Double) async throws {
-        let keys = try await jwtKit(alg)
-        let start = monotonicSeconds()
-        var ops = 0
-        while monotonicSeconds() - start < seconds {
-            for _ in 0..<64 { _ = try await keys.sign(claims(), kid: "k") }
-            ops += 64
-        }
-        let secs = monotonicSeconds() - start
-        report(["bench": "jwtkit-sign", "alg": alg.rawValue, "ops": ops, "seconds": secs, "per_second": Double(ops) / secs])
-    }
-
-    static func jwtKitVerify(_ alg: JWSAlgorithm, seconds: Double) async throws {
-        let keys = try await jwtKit(alg)
-        let token = try await keys.sign(claims(), kid: "k")
-        let start = monotonicSeconds()
-        var ops = 0
-        while monotonicSeconds() - start < seconds {
-            for _ in 0..<64 { _ = try await keys.verify(token, as: Claims.self) }
-            ops += 64
-        }
-        let secs = monotonicSeconds() - start
-        report(["bench": "jwtkit-verify", "alg": alg.rawValue, "ops": ops, "seconds": secs, "per_second": Double(ops) / secs])
-    }
 }
 
 enum SessionIDText {
@@ -116,3 +138,4 @@ extension TokenBenchmarks {
         report(["bench": "primitive-" + (verify ? "verify" : "sign"), "alg": alg.rawValue, "ops": ops, "seconds": secs, "per_second": Double(ops) / secs])
     }
 }
+

@@ -26,14 +26,9 @@ case "queue-overhead":
 case "token-input":
     // token-input ES256|EdDSA FILE
     try TokenBenchmarks.writeInput(JWSAlgorithm(rawValue: arg(2))!, to: arg(3))
-case "token-sign":
-    try TokenBenchmarks.sign(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
-case "token-verify":
-    try TokenBenchmarks.verify(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
-case "jwtkit-sign":
-    try await TokenBenchmarks.jwtKitSign(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
-case "jwtkit-verify":
-    try await TokenBenchmarks.jwtKitVerify(JWSAlgorithm(rawValue: arg(2))!, seconds: Double(arg(3))!)
+case "tokens-paired":
+    // tokens-paired ES256|EdDSA sign|verify SECONDS raw|jwtkit
+    try await TokenBenchmarks.paired(JWSAlgorithm(rawValue: arg(2))!, verify: arg(3) == "verify", seconds: Double(arg(4))!, against: arg(5))
 case "primitive-sign":
     try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: false, seconds: Double(arg(3))!)
 case "primitive-verify":
