@@ -23,6 +23,8 @@ let package = Package(
         // C shims: a module map and a header each, nothing else.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // A prefetch hint for replay (header only).
+        .systemLibrary(name: "CMemory"),
 
         // Hashes, MACs, signatures and randomness over libcrypto.
         .target(name: "LedgerCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
@@ -35,7 +37,7 @@ let package = Package(
         // The engine: sessions, rotation, revocation, projections, and the key ring.
         .target(
             name: "LedgerEngine",
-            dependencies: ["LedgerLog", "LedgerEvents", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMemory", "LedgerLog", "LedgerEvents", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.

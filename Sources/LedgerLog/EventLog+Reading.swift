@@ -38,6 +38,44 @@ extension EventLog {
         return next
     }
 
+    /// Like ``scan(from:through:batchSize:_:)``, but hands over each read transaction's
+    /// records at once, so that a caller can look ahead within a batch (replay prefetches
+    /// the state the next records will touch). The views are valid only during the call.
+    /// Stops when `body` returns false.
+    public func scanBatches(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
+                            _ body: ([RecordView]) throws -> Bool) throws {
+        var next = max(start, 1)
+        var views: [RecordView] = []
+        views.reserveCapacity(min(batchSize, 1 << 16))
+        while next <= end {
+            let (visited, stop) = try translatingErrors {
+                try env.read { txn in
+                    try txn.withCursor(logDB) { cursor -> (UInt64, Bool) in
+                        views.removeAll(keepingCapacity: true)
+                        defer { views.removeAll(keepingCapacity: true) }
+                        var entry = try cursor.seek(integerKey: next)
+                        var pos = next
+                        var reachedEnd = false
+                        while let e = entry, views.count < batchSize {
+                            guard let key = e.integerKey, key < .max else {
+                                throw LogError(.corruptRecord(position: pos, "the log holds a key that is not a valid position after this one"))
+                            }
+                            pos = key
+                            if pos > end { reachedEnd = true; break }
+                            views.append(try RecordView(position: pos, bytes: e.value))
+                            pos += 1
+                            entry = try cursor.move(MDB_NEXT)
+                        }
+                        if !views.isEmpty, try !body(views) { return (pos, true) }
+                        return (pos, reachedEnd || entry == nil)
+                    }
+                }
+            }
+            next = visited
+            if stop { break }
+        }
+    }
+
     /// Up to `limit` records starting at `start`, copied out of the map.
     public func read(from start: UInt64, limit: Int = 1024) throws -> [EventRecord] {
         var out: [EventRecord] = []

@@ -182,6 +182,23 @@ struct EventLogTests {
         try log.scan(from: 3, through: 5, batchSize: 1) { seen.append($0.position); return true }
         #expect(seen == [3, 4, 5])
     }
+
+    @Test("batched scans hand over every record once, in order, in batches of at most the size asked, and stop when told")
+    func batchedScan() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        for g in 1...10 { try await log.append(rotation("r", generation: UInt32(g))) }
+        var batches: [[UInt64]] = []
+        try log.scanBatches(from: 2, through: 9, batchSize: 3) { views in batches.append(views.map(\.position)); return true }
+        #expect(batches == [[2, 3, 4], [5, 6, 7], [8, 9]])
+        batches = []
+        try log.scanBatches(batchSize: 4) { views in batches.append(views.map(\.position)); return batches.count < 2 }
+        #expect(batches == [[1, 2, 3, 4], [5, 6, 7, 8]])
+        var all: [UInt64] = []
+        try log.scanBatches(from: 8) { views in all += views.map(\.position); return true }
+        #expect(all == [8, 9, 10])
+        try log.scanBatches(from: 11) { _ in Issue.record("no batch past the head"); return true }
+    }
 }
 
 @Suite("Read-only access")

@@ -94,6 +94,17 @@ struct Projection: ProjectionStore, Sendable {
         apply(event, user: view.user, at: view.timestamp, position: view.position)
     }
 
+    /// Prefetches the session a stored record will touch (rotations and logouts: the bulk
+    /// of any log), for replay to issue a few records ahead of ``apply(view:)``.
+    /// (`mutating` only so that a call through a captured variable does not copy the
+    /// whole projection, retaining every table, on each record.)
+    @inline(__always)
+    mutating func prefetch(view: RecordView) {
+        guard view.type == EventType.refreshRotated.rawValue || view.type == EventType.sessionEnded.rawValue else { return }
+        var r = view.payload
+        if let id = try? r.sessionID() { sessions.prefetch(id) }
+    }
+
     /// Drops revocations that no longer matter, and, once per sweep interval of event time,
     /// sessions that have expired. Driven by event times only, so replay prunes at exactly
     /// the same points as the live writer.

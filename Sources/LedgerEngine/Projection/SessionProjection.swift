@@ -32,11 +32,18 @@ public struct SessionProjection: Sendable {
                                  progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {
         var applied: UInt64 = 0
         var p = state
-        try log.scan(from: p.position + 1, through: end, batchSize: 16_384) { view in
-            if let time, view.timestamp > time { return false }
-            try p.apply(view: view)
-            applied += 1
-            if applied % 250_000 == 0 { progress?(view.position) }
+        // Replay is bound by cache misses into the session table: prefetching a few records
+        // ahead lets those misses overlap instead of queueing one behind another.
+        let ahead = 24
+        try log.scanBatches(from: p.position + 1, through: end, batchSize: 16_384) { views in
+            for i in 0..<min(ahead, views.count) { p.prefetch(view: views[i]) }
+            for (i, view) in views.enumerated() {
+                if let time, view.timestamp > time { return false }
+                if i + ahead < views.count { p.prefetch(view: views[i + ahead]) }
+                try p.apply(view: view)
+                applied += 1
+                if applied % 250_000 == 0 { progress?(view.position) }
+            }
             return true
         }
         state = p
