@@ -38,6 +38,7 @@ struct DeterminismTests {
         }
         var live = SHA256Digest.zero
         var stats: EngineStatistics?
+        let startTime = f.clock.now()
         do {
         let engine = try await f.open()
         var rng = SeededGenerator(state: 20261129)
@@ -117,10 +118,49 @@ struct DeterminismTests {
         try rebuilt.advance(in: engine.log)
         #expect(rebuilt.digest == live)
         #expect(rebuilt.position == (try engine.log.head().position))
+        // Decoding on a second thread or on the caller's builds the same state, also when
+        // replay stops part-way (point in time), which cancels the reader thread.
+        let middle = Timestamp(microseconds: (f.clock.now().microseconds + startTime.microseconds) / 2)
+        var digests: [SHA256Digest] = []
+        for concurrent in [false, true] {
+            var p = SessionProjection(revocationSlackSeconds: f.configuration.leewaySeconds)
+            _ = try p.advance(in: engine.log, through: .max, until: nil, concurrent: concurrent, progress: nil)
+            #expect(p.digest == live, "concurrent: \(concurrent)")
+            var partial = SessionProjection(revocationSlackSeconds: f.configuration.leewaySeconds)
+            let n = try partial.advance(in: engine.log, through: .max, until: middle, concurrent: concurrent, progress: nil)
+            #expect(n > 0 && partial.position < rebuilt.position)
+            digests.append(partial.digest)
+        }
+        #expect(digests[0] == digests[1])
         }
         // And a reopened engine (a new process, as far as the data directory can tell) agrees.
         let reopened = try await f.open()
         #expect(reopened.projectionDigest == live)
         #expect(reopened.statistics == stats)
+    }
+}
+
+@Suite("Replay reader")
+struct ReplayReaderTests {
+    @Test("a record that does not decode stops replay with its position, in both reading modes, and leaves the projection as it was")
+    func undecodable() async throws {
+        for concurrent in [false, true] {
+            let dir = TemporaryDirectory()
+            let log = try EventLog(directory: dir.path, configuration: .unsafeFast())
+            let started = AuthEvent.sessionStarted(SessionStarted(session: SessionID.random(), device: Device(label: "d"), lifetimes: SessionLifetimes()))
+            _ = try log.commit(groups: [[started.pending(user: "a")]])
+            // A rotation whose payload is cut short, then more good records after it.
+            _ = try log.commit(groups: [[PendingEvent(type: EventType.refreshRotated.rawValue, schemaVersion: 1, user: "a", payload: [1, 2, 3])]])
+            _ = try log.commit(groups: [[started.pending(user: "b")]])
+            var p = SessionProjection()
+            #expect { _ = try p.advance(in: log, through: .max, until: nil, concurrent: concurrent, progress: nil) } throws: { error in
+                "\(error)".contains("2")
+            }
+            #expect(p.position == 0, "concurrent: \(concurrent)")
+            // Up to the record before it, replay works.
+            var q = SessionProjection()
+            #expect(try q.advance(in: log, through: 1, until: nil, concurrent: concurrent, progress: nil) == 1)
+            #expect(q.statistics.sessions == 1)
+        }
     }
 }

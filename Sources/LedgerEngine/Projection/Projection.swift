@@ -74,35 +74,19 @@ struct Projection: ProjectionStore, Sendable {
         apply(event, user: user, at: t, revocationSlackSeconds: revocationSlackSeconds)
     }
 
-    /// Applies one stored record. Rotations, the bulk of any log, are decoded by a short path
-    /// (no user string: a rotation finds its session by id); every event then goes through
-    /// the same ``ProjectionStore`` applier the live writer uses.
-    mutating func apply(view: RecordView) throws {
-        if view.type == EventType.refreshRotated.rawValue && view.schemaVersion == 1 && view.hasUser {
-            var r = view.payload
-            let rotated: RefreshRotated
-            do {
-                rotated = RefreshRotated(session: try r.sessionID(), generation: UInt32(exactly: try r.varint()) ?? .max, ip: try r.ip())
-                try r.expectEnd()
-            } catch {
-                // Let the full decoder produce the error, with the position.
-                return try apply(AuthEvent(decoding: view), user: view.user, at: view.timestamp, position: view.position)
-            }
-            return apply(.refreshRotated(rotated), user: nil, at: view.timestamp, position: view.position)
-        }
-        let event = try AuthEvent(decoding: view)
-        apply(event, user: view.user, at: view.timestamp, position: view.position)
+    /// Applies one stored record, through the same ``ProjectionStore`` applier the live
+    /// writer uses.
+    mutating func apply(_ record: borrowing ReplayRecord) {
+        apply(record.event, user: record.user, at: record.time, position: record.position)
     }
 
-    /// Prefetches the session a stored record will touch (rotations and logouts: the bulk
-    /// of any log), for replay to issue a few records ahead of ``apply(view:)``.
+    /// Prefetches the session a record will touch (rotations and logouts: the bulk of any
+    /// log), for replay to issue a few records ahead of applying them.
     /// (`mutating` only so that a call through a captured variable does not copy the
     /// whole projection, retaining every table, on each record.)
     @inline(__always)
-    mutating func prefetch(view: RecordView) {
-        guard view.type == EventType.refreshRotated.rawValue || view.type == EventType.sessionEnded.rawValue else { return }
-        var r = view.payload
-        if let id = try? r.sessionID() { sessions.prefetch(id) }
+    mutating func prefetch(_ record: borrowing ReplayRecord) {
+        if let id = record.session { sessions.prefetch(id) }
     }
 
     /// Drops revocations that no longer matter, and, once per sweep interval of event time,

@@ -30,23 +30,39 @@ public struct SessionProjection: Sendable {
     @discardableResult
     public mutating func advance(in log: EventLog, through end: UInt64 = .max, until time: Timestamp? = nil,
                                  progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {
-        var applied: UInt64 = 0
+        try advance(in: log, through: end, until: time, concurrent: nil, progress: progress)
+    }
+
+    /// `concurrent`: decode on a second thread (nil: only for long ranges). For tests, which
+    /// check that both ways build the same projection.
+    mutating func advance(in log: EventLog, through end: UInt64, until time: Timestamp?, concurrent: Bool?,
+                          progress: ((UInt64) -> Void)?) throws -> UInt64 {
+        let reader = try ReplayReader(log: log, from: state.position + 1, through: end, concurrent: concurrent)
+        defer { reader.close() }
+        // Applied to a copy that replaces the state only at the end: a replay that fails
+        // (a record that does not decode) leaves the projection as it was.
         var p = state
+        let applied = try Self.apply(reader, to: &p, until: time, progress: progress)
+        state = p
+        return applied
+    }
+
+    private static func apply(_ reader: ReplayReader, to p: inout Projection, until time: Timestamp?,
+                              progress: ((UInt64) -> Void)?) throws -> UInt64 {
         // Replay is bound by cache misses into the session table: prefetching a few records
         // ahead lets those misses overlap instead of queueing one behind another.
         let ahead = 24
-        try log.scanBatches(from: p.position + 1, through: end, batchSize: 16_384) { views in
-            for i in 0..<min(ahead, views.count) { p.prefetch(view: views[i]) }
-            for (i, view) in views.enumerated() {
-                if let time, view.timestamp > time { return false }
-                if i + ahead < views.count { p.prefetch(view: views[i + ahead]) }
-                try p.apply(view: view)
+        var applied: UInt64 = 0
+        while let batch = try reader.next() {
+            for i in 0..<min(ahead, batch.count) { p.prefetch(batch[i]) }
+            for i in batch.indices {
+                if let time, batch[i].time > time { return applied }
+                if i + ahead < batch.count { p.prefetch(batch[i + ahead]) }
+                p.apply(batch[i])
                 applied += 1
-                if applied % 250_000 == 0 { progress?(view.position) }
+                if applied % 250_000 == 0 { progress?(batch[i].position) }
             }
-            return true
         }
-        state = p
         return applied
     }
 

@@ -85,12 +85,18 @@ struct SessionTable: Sendable, Sequence {
             return
         }
         if (count + 1) * 100 > slots.count * 85 { grow() }
-        var i = home(id)
+        insertNew(Slot(id: id, value: value))
+    }
+
+    /// Places an id known to be absent (no lookup first).
+    @inline(__always)
+    private mutating func insertNew(_ slot: Slot) {
+        var i = home(slot.id)
         while slots[i].id != Self.empty {
             i += 1
             if i == slots.count { i = 0 }
         }
-        slots[i] = Slot(id: id, value: value)
+        slots[i] = slot
         count += 1
     }
 
@@ -135,7 +141,8 @@ struct SessionTable: Sendable, Sequence {
             initialized = capacity
         }
         count = zero == nil ? 0 : 1
-        for slot in old where slot.id != Self.empty { insert(slot.id, slot.value) }
+        // Ids in the old table are distinct and the new one has room: place them directly.
+        for slot in old where slot.id != Self.empty { insertNew(slot) }
     }
 
     func makeIterator() -> AnyIterator<(key: SessionID, value: PackedSession)> {

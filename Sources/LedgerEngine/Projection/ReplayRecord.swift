@@ -1,0 +1,41 @@
+import LedgerEvents
+import LedgerLog
+
+/// One stored record decoded for replay. It owns its data, unlike a ``RecordView`` (valid
+/// only inside its read transaction), so records can be decoded on one thread and applied
+/// on another.
+struct ReplayRecord: Sendable {
+    let event: AuthEvent
+    /// The user, for events that need one; rotations find their session by id.
+    let user: String?
+    let time: Timestamp
+    let position: UInt64
+
+    /// Decodes a record. Rotations, the bulk of any log, take a short path that reads no
+    /// user string; anything unusual goes through the full decoder, whose errors name the
+    /// position.
+    init(_ view: RecordView) throws {
+        time = view.timestamp
+        position = view.position
+        if view.type == EventType.refreshRotated.rawValue && view.schemaVersion == 1 && view.hasUser {
+            var r = view.payload
+            if let session = try? r.sessionID(), let generation = try? r.varint(), let ip = try? r.ip(), (try? r.expectEnd()) != nil {
+                event = .refreshRotated(RefreshRotated(session: session, generation: UInt32(exactly: generation) ?? .max, ip: ip))
+                user = nil
+                return
+            }
+        }
+        event = try AuthEvent(decoding: view)
+        user = view.user
+    }
+
+    /// The session whose state applying this record reads first, if any (for prefetching).
+    var session: SessionID? {
+        switch event {
+        case let .refreshRotated(e): e.session
+        case let .sessionEnded(e): e.session
+        case let .sessionRevoked(e): e.session
+        default: nil
+        }
+    }
+}
