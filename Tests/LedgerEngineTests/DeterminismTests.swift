@@ -164,3 +164,22 @@ struct ReplayReaderTests {
         }
     }
 }
+
+extension ReplayReaderTests {
+    @Test("empty ranges replay nothing: through a position already applied, or past the head")
+    func emptyRanges() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(directory: dir.path, configuration: .unsafeFast())
+        let started = AuthEvent.sessionStarted(SessionStarted(session: SessionID.random(), device: Device(label: "d"), lifetimes: SessionLifetimes()))
+        _ = try log.commit(groups: [[started.pending(user: "a")], [started.pending(user: "b")], [started.pending(user: "c")]])
+        for concurrent in [false, true] {
+            var p = SessionProjection()
+            #expect(try p.advance(in: log, through: 2, until: nil, concurrent: concurrent, progress: nil) == 2)
+            #expect(try p.advance(in: log, through: 1, until: nil, concurrent: concurrent, progress: nil) == 0)
+            #expect(p.position == 2)
+            #expect(try p.advance(in: log, through: .max, until: nil, concurrent: concurrent, progress: nil) == 1)
+            #expect(try p.advance(in: log, through: .max, until: nil, concurrent: concurrent, progress: nil) == 0)
+            #expect(p.position == 3)
+        }
+    }
+}

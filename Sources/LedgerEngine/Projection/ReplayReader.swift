@@ -40,7 +40,8 @@ final class ReplayReader: Sendable {
         self.log = log
         self.end = end
         let head = try log.head().position
-        let count = head >= start ? min(head, end) - start + 1 : 0
+        let last = min(head, end)
+        let count = last >= start ? last - start + 1 : 0
         self.concurrent = concurrent ?? (count >= Self.concurrentThreshold)
         state.withLock { $0.next = start }
         if self.concurrent {
