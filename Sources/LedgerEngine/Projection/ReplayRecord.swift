@@ -22,15 +22,21 @@ struct ReplayRecord: Sendable {
             if let session = try? r.sessionID(), let generation = try? r.varint(), let ip = try? r.ip(), (try? r.expectEnd()) != nil {
                 event = .refreshRotated(RefreshRotated(session: session, generation: UInt32(exactly: generation) ?? .max, ip: ip))
                 user = nil
+                self.session = session
                 return
             }
         }
         event = try AuthEvent(decoding: view)
         user = view.user
+        session = Self.session(of: event)
     }
 
-    /// The session whose state applying this record reads first, if any (for prefetching).
-    var session: SessionID? {
+    /// The session whose state applying this record reads first, if any, for prefetching.
+    /// Worked out when decoding, on the reader's thread, so the applying thread reads one
+    /// field instead of matching the event.
+    let session: SessionID?
+
+    private static func session(of event: AuthEvent) -> SessionID? {
         switch event {
         case let .refreshRotated(e): e.session
         case let .sessionEnded(e): e.session

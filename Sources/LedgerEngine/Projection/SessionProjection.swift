@@ -54,14 +54,19 @@ public struct SessionProjection: Sendable {
         let ahead = 24
         var applied: UInt64 = 0
         while let batch = try reader.next() {
-            for i in 0..<min(ahead, batch.count) { p.prefetch(batch[i]) }
-            for i in batch.indices {
-                if let time, batch[i].time > time { return applied }
-                if i + ahead < batch.count { p.prefetch(batch[i + ahead]) }
-                p.apply(batch[i])
-                applied += 1
-                if applied % 250_000 == 0 { progress?(batch[i].position) }
+            // Through the buffer, so records are read in place rather than copied out.
+            let stopped = batch.withUnsafeBufferPointer { records -> Bool in
+                for i in 0..<min(ahead, records.count) { p.prefetch(records[i]) }
+                for i in records.indices {
+                    if let time, records[i].time > time { return true }
+                    if i + ahead < records.count { p.prefetch(records[i + ahead]) }
+                    p.apply(records[i])
+                    applied += 1
+                    if applied % 250_000 == 0 { progress?(records[i].position) }
+                }
+                return false
             }
+            if stopped { break }
         }
         return applied
     }
