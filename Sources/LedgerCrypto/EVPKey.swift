@@ -55,6 +55,23 @@ final class EVPKey: @unchecked Sendable {
         out.removeLast(out.count - length)
     }
 
+    /// Signs a digest the caller computed, with a signing context from this key's pool.
+    func sign(digest: UnsafeRawBufferPointer, pool: ContextPool, into out: inout [UInt8]) throws(CryptoError) {
+        guard let ctx = pool.take() else { throw .library("allocate a signing context") }
+        var length = maxSignatureSize
+        if out.count < length { out = [UInt8](repeating: 0, count: length) }
+        let ok = out.withUnsafeMutableBufferPointer {
+            EVP_PKEY_sign(ctx, $0.baseAddress, &length, digest.baseAddress?.assumingMemoryBound(to: UInt8.self), digest.count)
+        }
+        guard ok == 1 else {
+            // A context that failed is not trusted again.
+            EVP_PKEY_CTX_free(ctx)
+            throw .library("sign")
+        }
+        pool.give(ctx)
+        out.removeLast(out.count - length)
+    }
+
     /// Whether `signature` (in libcrypto's native form) is valid for `message`.
     func verify(_ signature: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer, digest: OpaquePointer?) -> Bool {
         guard let ctx = Self.context() else { return false }
@@ -128,6 +145,21 @@ final class EVPKey: @unchecked Sendable {
 }
 
 /// Verify contexts of one key, each initialised once (`EVP_PKEY_verify_init` with SHA-256).
+/// Signing contexts for `key`, initialised once for ECDSA with SHA-256 and reused, like the
+/// verification contexts below: `EVP_DigestSignInit` repeats provider lookups (a locked hash
+/// table walk) on every call. Each `EVP_PKEY_sign` still draws a fresh random nonce.
+func signContextPool(for key: EVPKey) -> ContextPool {
+    ContextPool(make: {
+        guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }
+        guard EVP_PKEY_sign_init(ctx) == 1, EVP_PKEY_CTX_set_signature_md(ctx, EVPKey.sha256) == 1 else {
+            clearOpenSSLErrors()
+            EVP_PKEY_CTX_free(ctx)
+            return nil
+        }
+        return ctx
+    }, free: { EVP_PKEY_CTX_free($0) })
+}
+
 func verifyContextPool(for key: EVPKey) -> ContextPool {
     ContextPool(make: {
         guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }

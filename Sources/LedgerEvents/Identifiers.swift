@@ -11,10 +11,27 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
     /// A fresh, unpredictable session id.
     public static func random() -> SessionID { SessionID(high: SecureRandom.word(), low: SecureRandom.word()) }
 
-    /// Parses 32 hex digits.
+    /// Parses 32 hex digits (either case). Runs on every stateful access-token check.
     public init?(hex: String) {
-        guard let b = [UInt8](hex: hex), b.count == 16 else { return nil }
-        self.init(bytes: b[...])!
+        var text = hex
+        let words: (UInt64, UInt64)? = text.withUTF8 { u in
+            guard u.count == 32 else { return nil }
+            var h: UInt64 = 0, l: UInt64 = 0
+            for i in 0..<32 {
+                let c = u[i]
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c &- UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c &- UInt8(ascii: "a") &+ 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c &- UInt8(ascii: "A") &+ 10
+                default: return nil
+                }
+                if i < 16 { h = h << 4 | UInt64(d) } else { l = l << 4 | UInt64(d) }
+            }
+            return (h, l)
+        }
+        guard let words else { return nil }
+        self.init(high: words.0, low: words.1)
     }
 
     /// Reads 16 big-endian bytes.
@@ -29,10 +46,28 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The 16 bytes, big-endian, as they appear in tokens and payloads.
     public var bytes: [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+        [UInt8](unsafeUninitializedCapacity: 16) { out, n in
+            for i in 0..<8 {
+                out[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * i))
+                out[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * i))
+            }
+            n = 16
+        }
     }
 
-    public var description: String { bytes.hexString }
+    /// 32 lower-case hex digits, written directly (this goes into every access token).
+    public var description: String {
+        String(unsafeUninitializedCapacity: 32) { out in
+            for i in 0..<16 {
+                out[i] = Self.hexDigit(UInt8(truncatingIfNeeded: high >> (60 - 4 * i)) & 0x0f)
+                out[16 + i] = Self.hexDigit(UInt8(truncatingIfNeeded: low >> (60 - 4 * i)) & 0x0f)
+            }
+            return 32
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") &+ v : UInt8(ascii: "a") &+ (v &- 10) }
 
     /// Session ids are random, so one mixed word is as good a hash input as both.
     public func hash(into hasher: inout Hasher) { hasher.combine(high ^ (low &* 0x9e37_79b9_7f4a_7c15)) }

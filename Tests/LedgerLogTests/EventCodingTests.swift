@@ -79,3 +79,24 @@ struct EventCodingTests {
         for bad in ["1.2.3", "256.1.1.1", "1.2.3.4.5", "::1::2", "12345::", "x"] { #expect(IPAddress(bad) == nil, "\(bad)") }
     }
 }
+
+@Suite("Session ids")
+struct SessionIDTests {
+    @Test("ids print as 32 lower-case hex digits, big-endian, and parse back in either case; anything else is refused")
+    func hexRoundTrip() {
+        let id = SessionID(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210)
+        #expect(id.description == "0123456789abcdeffedcba9876543210")
+        #expect(id.bytes == [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10])
+        #expect(SessionID(hex: "0123456789ABCDEFfedcba9876543210") == id)
+        #expect(SessionID(bytes: id.bytes[...]) == id)
+        for _ in 0..<1_000 {
+            let r = SessionID.random()
+            #expect(SessionID(hex: r.description) == r)
+            #expect(r.description == r.bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        }
+        for bad in ["", "0123", String(repeating: "0", count: 31), String(repeating: "0", count: 33), "0123456789abcdeffedcba987654321g", "0123456789abcdef fedcba987654321"] {
+            #expect(SessionID(hex: bad) == nil, "\(bad)")
+        }
+        #expect(SessionID(hex: "0123456789abcdeffedcba98765432é") == nil)
+    }
+}

@@ -16,6 +16,24 @@ struct PrimitiveTests {
         #expect(!key.verificationKey.isValidSignature(sig, for: message))
     }
 
+    @Test("ES256 signing with reused contexts draws a fresh nonce each time and stays correct across threads")
+    func es256ReusedContexts() async throws {
+        let key = try SigningKey.generate(.es256)
+        let message = Array("header.payload".utf8)
+        // The same message signed twice gives different signatures (ECDSA's random k)...
+        let a = try key.sign(message), b = try key.sign(message)
+        #expect(a != b)
+        // ...and many tasks signing at once with one key all produce valid, distinct signatures.
+        let signatures = try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
+            for _ in 0..<8 { group.addTask { try (0..<50).map { _ in try key.sign(message) } } }
+            return try await group.reduce(into: [[UInt8]]()) { $0 += $1 }
+        }
+        #expect(signatures.allSatisfy { key.verificationKey.isValidSignature($0, for: message) })
+        #expect(Set(signatures).count == signatures.count)
+        // Each is a well-formed JOSE signature: r and s in range.
+        #expect(signatures.allSatisfy { s in s.withUnsafeBytes { P256.derSignature(fromJOSE: $0) } != nil })
+    }
+
     @Test("private keys survive a PEM round trip and keep their kid", arguments: [JWSAlgorithm.es256, .eddsa])
     func pemRoundTrip(algorithm: JWSAlgorithm) throws {
         let key = try SigningKey.generate(algorithm)

@@ -14,9 +14,13 @@ public enum P256 {
     /// A private signing key.
     public struct SigningKey: Sendable {
         let key: EVPKey
+        private let contexts: ContextPool
 
         /// Generates a new key from the OS CSPRNG.
-        public init() throws(CryptoError) { key = try EVPKey.generate("EC", group: "P-256") }
+        public init() throws(CryptoError) {
+            key = try EVPKey.generate("EC", group: "P-256")
+            contexts = signContextPool(for: key)
+        }
 
         /// Reads a PEM private key; refuses keys that are not P-256.
         public init(pem: String) throws(CryptoError) {
@@ -24,6 +28,7 @@ public enum P256 {
             guard key.typeName == "EC", (try? PublicKey(key: key)) != nil else {
                 throw CryptoError(.invalidKey, "the PEM key is not a P-256 EC key (found \(key.typeName))")
             }
+            contexts = signContextPool(for: key)
         }
 
         /// The PKCS#8 PEM encoding of this private key.
@@ -35,8 +40,9 @@ public enum P256 {
         /// Signs `message` (SHA-256 inside), returning the 64-byte JOSE signature.
         public func signature<Bytes: ContiguousBytes>(for message: Bytes) throws(CryptoError) -> [UInt8] {
             var der = [UInt8](repeating: 0, count: 72)
-            let signed = message.withUnsafeBytes { m in
-                Result { () throws(CryptoError) in try key.sign(m, digest: EVPKey.sha256, into: &der) }
+            var digest = message.withUnsafeBytes { SHA256.oneShot($0) }
+            let signed = withUnsafeBytes(of: &digest) { h in
+                Result { () throws(CryptoError) in try key.sign(digest: h, pool: contexts, into: &der) }
             }
             try signed.get()
             guard let raw = P256.joseSignature(fromDER: der) else {

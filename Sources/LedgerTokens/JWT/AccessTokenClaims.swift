@@ -74,11 +74,17 @@ public struct AccessTokenClaims: Sendable, Equatable {
         if let notBefore { key("nbf"); Self.appendDecimal(notBefore, to: &out) }
         key("exp"); Self.appendDecimal(expiresAt, to: &out)
         key("jti"); JSONValue.writeString(tokenID, into: &out)
-        for name in custom.count < 2 ? Array(custom.keys) : custom.keys.sorted() {
+        func member(_ name: String, _ value: JSONValue) {
             out.append(UInt8(ascii: ","))
             JSONValue.writeString(name, into: &out)
             out.append(UInt8(ascii: ":"))
-            custom[name]!.write(into: &out)
+            value.write(into: &out)
+        }
+        // Sorted by name, so equal claims serialise equally; one claim needs no sorting.
+        if custom.count < 2 {
+            for (name, value) in custom { member(name, value) }
+        } else {
+            for (name, value) in custom.sorted(by: { $0.key < $1.key }) { member(name, value) }
         }
         out.append(UInt8(ascii: "}"))
         return out

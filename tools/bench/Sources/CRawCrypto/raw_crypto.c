@@ -1,10 +1,11 @@
 /*
  * See raw_crypto.h. Like AuthLedger, this uses the best-practice OpenSSL 3 options:
- * SHA-256 fetched once (EVP_MD_fetch), EVP_MD_CTX_FLAG_FINALISE (no key-context copy at
- * the final call), a fresh EVP_MD_CTX and EVP_DigestSign/VerifyInit per operation (as any
- * server signing tokens concurrently must), and for ECDSA verification a verify context
- * initialised once and reused with a digest computed by EVP_Digest (what AuthLedger's
- * P256.PublicKey does).
+ * SHA-256 fetched once (EVP_MD_fetch); for ECDSA, signing and verification contexts
+ * initialised once (EVP_PKEY_sign_init / EVP_PKEY_verify_init with the digest set) and
+ * reused with a digest computed by EVP_Digest, which skips the provider lookups that
+ * EVP_DigestSign/VerifyInit repeat on every call (what AuthLedger's P256 keys do); for
+ * Ed25519, which has no such interface, a fresh EVP_MD_CTX with EVP_MD_CTX_FLAG_FINALISE
+ * and EVP_DigestSign/VerifyInit per operation.
  */
 #include "raw_crypto.h"
 #include <openssl/evp.h>
@@ -15,7 +16,7 @@ struct raw_crypto {
     int ed;
     EVP_PKEY *key;
     EVP_MD *sha256;
-    EVP_PKEY_CTX *verify_ctx; /* ECDSA only */
+    EVP_PKEY_CTX *sign_ctx, *verify_ctx; /* ECDSA only */
     unsigned char *msg;
     size_t len;
     unsigned char sig[80];
@@ -32,11 +33,17 @@ static EVP_PKEY *keygen(int ed) {
 }
 
 static int sign_once(raw_crypto *r, unsigned char *sig, size_t *siglen) {
+    *siglen = 80;
+    if (!r->ed) {
+        unsigned char digest[32];
+        unsigned int dlen;
+        return EVP_Digest(r->msg, r->len, digest, &dlen, r->sha256, NULL) == 1
+            && EVP_PKEY_sign(r->sign_ctx, sig, siglen, digest, dlen) == 1;
+    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx) return 0;
     EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
-    *siglen = 80;
-    int ok = EVP_DigestSignInit(ctx, NULL, r->ed ? NULL : r->sha256, NULL, r->key) == 1
+    int ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, r->key) == 1
         && EVP_DigestSign(ctx, sig, siglen, r->msg, r->len) == 1;
     EVP_MD_CTX_free(ctx);
     return ok;
@@ -69,8 +76,11 @@ raw_crypto *raw_crypto_new(int ed, const unsigned char *msg, size_t len) {
     if (!r->key || !r->sha256 || !r->msg) { raw_crypto_free(r); return NULL; }
     memcpy(r->msg, msg, len);
     if (!ed) {
+        r->sign_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, r->key, NULL);
         r->verify_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, r->key, NULL);
-        if (!r->verify_ctx || EVP_PKEY_verify_init(r->verify_ctx) != 1
+        if (!r->sign_ctx || EVP_PKEY_sign_init(r->sign_ctx) != 1
+            || EVP_PKEY_CTX_set_signature_md(r->sign_ctx, r->sha256) != 1
+            || !r->verify_ctx || EVP_PKEY_verify_init(r->verify_ctx) != 1
             || EVP_PKEY_CTX_set_signature_md(r->verify_ctx, r->sha256) != 1) { raw_crypto_free(r); return NULL; }
     }
     if (!sign_once(r, r->sig, &r->siglen)) { raw_crypto_free(r); return NULL; }
@@ -87,6 +97,7 @@ int raw_crypto_run(raw_crypto *r, int verify, long ops) {
 
 void raw_crypto_free(raw_crypto *r) {
     if (!r) return;
+    EVP_PKEY_CTX_free(r->sign_ctx);
     EVP_PKEY_CTX_free(r->verify_ctx);
     EVP_MD_free(r->sha256);
     EVP_PKEY_free(r->key);
