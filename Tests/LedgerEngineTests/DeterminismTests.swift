@@ -180,6 +180,12 @@ extension ReplayReaderTests {
             #expect(try p.advance(in: log, through: .max, until: nil, concurrent: concurrent, progress: nil) == 1)
             #expect(try p.advance(in: log, through: .max, until: nil, concurrent: concurrent, progress: nil) == 0)
             #expect(p.position == 3)
+            // Asking a finished reader again answers at once, in both modes.
+            let reader = try ReplayReader(log: log, from: 1, through: .max, concurrent: concurrent)
+            #expect(try reader.next()?.count == 3)
+            #expect(try reader.next() == nil)
+            #expect(try reader.next() == nil)
+            reader.close()
         }
     }
 }

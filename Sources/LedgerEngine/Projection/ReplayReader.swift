@@ -33,6 +33,8 @@ final class ReplayReader: Sendable {
         var batches: [[ReplayRecord]] = []
         var failure: (any Error)?
         var cancelled = false
+        /// The caller has been told of the end or the error.
+        var ended = false
     }
 
     /// A reader of positions `start` through `end`; `concurrent` nil decides by the range's size.
@@ -60,9 +62,12 @@ final class ReplayReader: Sendable {
     /// after every record before it has been handed over.
     func next() throws -> [ReplayRecord]? {
         guard concurrent else { return try readOne() }
+        // After the end (or the error), the reader thread signals nothing more.
+        if state.withLock({ $0.ended }) { return nil }
         filled.wait()
         let (batch, failure) = state.withLock { s -> ([ReplayRecord]?, (any Error)?) in
             if !s.batches.isEmpty { return (s.batches.removeFirst(), nil) }
+            s.ended = true
             return (nil, s.failure)
         }
         if batch != nil { free.signal() }
