@@ -76,6 +76,43 @@ extension EventLog {
         }
     }
 
+    /// Calls `body` for each record without a user (key lifecycle events and the like),
+    /// oldest first, until it returns false: through the `global` index, so the cost
+    /// depends on how many there are, not on the log's length. (A read-only open of a log
+    /// written before the index existed scans instead, with the same result.)
+    public func scanGlobal(_ body: (RecordView) throws -> Bool) throws {
+        guard let globalDB else {
+            try scan { view in view.hasUser ? true : try body(view) }
+            return
+        }
+        var next: UInt64 = 1
+        while true {
+            let (resume, done) = try translatingErrors {
+                try env.read { txn in
+                    try txn.withCursor(globalDB) { cursor -> (UInt64, Bool) in
+                        var entry = try cursor.seek(integerKey: next)
+                        var count = 0
+                        while let e = entry, count < 1024 {
+                            guard let pos = e.integerKey, pos >= next, pos < .max else {
+                                throw LogError(.corruptRecord(position: next, "the global index holds a key that is not a position"))
+                            }
+                            guard let keep = try txn.get(logDB, integerKey: pos, { bytes in try body(try RecordView(position: pos, bytes: bytes)) }) else {
+                                throw LogError(.corruptRecord(position: pos, "the global index names a record the log does not have"))
+                            }
+                            if !keep { return (pos + 1, true) }
+                            next = pos + 1
+                            count += 1
+                            entry = try cursor.move(MDB_NEXT)
+                        }
+                        return (next, entry == nil)
+                    }
+                }
+            }
+            next = resume
+            if done { return }
+        }
+    }
+
     /// Up to `limit` records starting at `start`, copied out of the map.
     public func read(from start: UInt64, limit: Int = 1024) throws -> [EventRecord] {
         var out: [EventRecord] = []

@@ -22,6 +22,10 @@ public final class EventLog: Sendable {
     let env: LMDBEnvironment
     let logDB: MDB_dbi
     let usersDB: MDB_dbi
+    /// Positions of records without a user (key events and the like), so that readers of
+    /// those few need not scan the log. Nil only when a read-only open finds a log written
+    /// before the index existed (the next writer builds it); readers then scan.
+    let globalDB: MDB_dbi?
     let signal = CommitSignal()
     private let writer: LogWriter?
     private let appendQueue: GroupCommitQueue<[PendingEvent], AppendReceipt>?
@@ -47,7 +51,10 @@ public final class EventLog: Sendable {
                 (try env.openDatabase("log", flags: MDB_INTEGERKEY, in: txn),
                  try env.openDatabase("users", flags: MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP, in: txn))
             }
-            (logDB, usersDB) = configuration.readOnly ? try env.read(keepHandles: true, open) : try env.write(open)
+            let (log, users) = configuration.readOnly ? try env.read(keepHandles: true, open) : try env.write(open)
+            let global: (LMDBTransaction) throws -> MDB_dbi? = { txn in try GlobalIndex.open(env, in: txn, logDB: log) }
+            (logDB, usersDB) = (log, users)
+            globalDB = configuration.readOnly ? try env.read(keepHandles: true, global) : try env.write(global)
         } catch let e as LMDBError {
             if configuration.readOnly && e.code == MDB_NOTFOUND {
                 throw LogError(.dataDirectory("\(directory) holds no AuthLedger log yet; start a writer there first"))
@@ -60,7 +67,7 @@ public final class EventLog: Sendable {
             writer = nil
             appendQueue = nil
         } else {
-            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, configuration: configuration, signal: signal)
+            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, globalDB: globalDB!, configuration: configuration, signal: signal)
             self.writer = writer
             appendQueue = GroupCommitQueue(label: "authledger.log.commit", maxBatch: configuration.maxBatchAppends) { groups in
                 writer.commitEach(groups)

@@ -13,6 +13,7 @@ final class LogWriter: Sendable {
     private let env: LMDBEnvironment
     private let logDB: MDB_dbi
     private let usersDB: MDB_dbi
+    private let globalDB: MDB_dbi
     private let configuration: LogConfiguration
     private let signal: CommitSignal
     // One writer at a time; also guards the scratch buffers reused across batches.
@@ -20,10 +21,11 @@ final class LogWriter: Sendable {
     /// Committed write transactions, for metrics and the average batch size.
     let commits = Atomic<UInt64>(0)
 
-    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, configuration: LogConfiguration, signal: CommitSignal) {
+    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, globalDB: MDB_dbi, configuration: LogConfiguration, signal: CommitSignal) {
         self.env = env
         self.logDB = logDB
         self.usersDB = usersDB
+        self.globalDB = globalDB
         self.configuration = configuration
         self.signal = signal
         self.scratch = Mutex(Scratch())
@@ -98,6 +100,8 @@ final class LogWriter: Sendable {
                         let u = UnsafeRawBufferPointer(rebasing: record[RecordLayout.headerSize..<(RecordLayout.headerSize + userLength)])
                         // Positions only grow, so each user's list is appended at its end.
                         try txn.put(usersDB, key: u, value: k, flags: MDB_APPENDDUP)
+                    } else {
+                        try GlobalIndex.add(position: position, type: record[1], in: txn, globalDB)
                     }
                 }
                 head = LogHead(position: position, chainHash: chain)

@@ -230,3 +230,79 @@ struct ReadOnlyTests {
         } throws: { ($0 as? LogError)?.kind == .readOnly }
     }
 }
+
+@Suite("Index of records without a user")
+struct GlobalIndexTests {
+    static func keyEvent(_ n: Int) -> PendingEvent {
+        AuthEvent.signingKeyActivated(SigningKeyChanged(kid: "k\(n)")).pending(user: nil)
+    }
+
+    /// The records without a user, as a full scan finds them.
+    static func scanned(_ log: EventLog) throws -> [UInt64] {
+        var out: [UInt64] = []
+        try log.scan { v in
+            if !v.hasUser { out.append(v.position) }
+            return true
+        }
+        return out
+    }
+
+    static func indexed(_ log: EventLog) throws -> [UInt64] {
+        var out: [UInt64] = []
+        try log.scanGlobal { out.append($0.position); return true }
+        return out
+    }
+
+    @Test("scanGlobal finds exactly the records without a user, in order, from writers and readers, and stops when told")
+    func matchesScan() async throws {
+        let dir = TemporaryDirectory()
+        do {
+            let log = try openLog(dir)
+            for i in 0..<3_000 {
+                if i % 97 == 0 { try await log.append(Self.keyEvent(i)) } else { try await log.append(rotation("u\(i % 7)", generation: UInt32(i))) }
+            }
+            _ = try log.commit(groups: [[Self.keyEvent(1), rotation("x", generation: 1), Self.keyEvent(2)]])
+            let expected = try Self.scanned(log)
+            #expect(expected.count == 33)
+            #expect(try Self.indexed(log) == expected)
+            var firstTwo: [UInt64] = []
+            try log.scanGlobal { firstTwo.append($0.position); return firstTwo.count < 2 }
+            #expect(firstTwo == Array(expected.prefix(2)))
+        }
+        var config = LogConfiguration()
+        config.readOnly = true
+        let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+        #expect(reader.globalDB != nil)
+        #expect(try Self.indexed(reader) == (try Self.scanned(reader)))
+    }
+
+    @Test("a log from before the index: readers fall back to a scan, and the next writer builds the index")
+    func upgrade() async throws {
+        let dir = TemporaryDirectory()
+        var expected: [UInt64] = []
+        do {
+            let log = try openLog(dir)
+            for i in 0..<500 {
+                try await log.append(i % 50 == 3 ? Self.keyEvent(i) : rotation("u", generation: UInt32(i)))
+            }
+            expected = try Self.scanned(log)
+            try log.dropGlobalIndexForTesting()
+        }
+        var config = LogConfiguration()
+        config.readOnly = true
+        do {
+            let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+            #expect(reader.globalDB == nil)
+            #expect(try Self.indexed(reader) == expected)
+        }
+        do {
+            let writer = try openLog(dir)
+            #expect(try Self.indexed(writer) == expected)
+            try await writer.append(Self.keyEvent(9_999))
+            expected.append(501)
+        }
+        let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+        #expect(reader.globalDB != nil)
+        #expect(try Self.indexed(reader) == expected)
+    }
+}

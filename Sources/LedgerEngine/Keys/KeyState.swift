@@ -44,10 +44,11 @@ public struct KeyState: Sendable, Equatable {
         }
     }
 
-    /// The key lifecycle recorded in `log`: only key events are decoded.
+    /// The key lifecycle recorded in `log`: only key events are read, through the log's
+    /// index of records without a user (no scan of the whole log).
     public static func replay(_ log: EventLog) throws -> KeyState {
         var state = KeyState()
-        try log.scan { view in
+        try log.scanGlobal { view in
             if let type = EventType(rawValue: view.type), !type.belongsToUser {
                 state.apply(try AuthEvent(decoding: view), at: view.timestamp)
             }
