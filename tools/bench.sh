@@ -94,6 +94,7 @@ run_snapshots() {
         emit rebuild "$round" "$($SWIFT rebuild "$big")"
         emit rebuild "$round" "$($RAW scan "$big")"
     done
+    emit keys 0 "$($SWIFT key-replay "$big")"
     rm -rf "$big"
     mem=$(fresh mem)
     emit memory 0 "$($SWIFT engine-memory "$mem" 1000000 250000 2>/dev/null)"

@@ -78,6 +78,10 @@ if "rebuild" in by_pair:
     print(f"Rebuild from scratch of a {ev:,}-event log ({fill['file_bytes']:,} bytes): {fmt(rate('rebuild', 'rebuild'))} events/s "
           f"({secs:.2f} s); raw C scan of the same log {fmt(rate('rebuild', 'raw-scan'))} records/s; "
           f"ratio {ratio('rebuild', 'rebuild', 'raw-scan'):.0%}.")
+if "keys" in by_pair:
+    k = by_pair["keys"]["key-replay"][0]
+    print(f"Key ring at start-up on that log ({k['global_records']} records without a user): "
+          f"{k['indexed_seconds'] * 1e3:.3f} ms through the global index; a full scan for them takes {k['scan_seconds']:.2f} s.")
 if "memory" in by_pair:
     m = by_pair["memory"]["engine-memory"][0]
     print(f"Memory: {m['sessions']:,} active sessions ({m['users']:,} users): {m['bytes_per_session']:.0f} bytes per session of anonymous "

@@ -46,6 +46,8 @@ case "sign-all-cores":
     try await EngineBenchmarks.parallelSigning(seconds: Double(arg(2))!)
 case "rebuild-fill":
     try SnapshotBenchmarks.fill(dir: arg(2), events: Int(arg(3))!)
+case "key-replay":
+    try SnapshotBenchmarks.keyReplay(dir: arg(2))
 case "rebuild":
     try SnapshotBenchmarks.rebuild(dir: arg(2))
 case "snapshot":
