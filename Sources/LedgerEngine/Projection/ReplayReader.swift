@@ -35,6 +35,8 @@ final class ReplayReader: Sendable {
         var cancelled = false
         /// The caller has been told of the end or the error.
         var ended = false
+        /// Batches the caller has applied, for the reader thread to free.
+        var spent: [[ReplayRecord]] = []
     }
 
     /// A reader of positions `start` through `end`; `concurrent` nil decides by the range's size.
@@ -75,6 +77,13 @@ final class ReplayReader: Sendable {
         return batch
     }
 
+    /// Hands an applied batch back, so that the reader thread frees its records (and the
+    /// strings they own, allocated on that thread) instead of the applying one.
+    func recycle(_ batch: [ReplayRecord]) {
+        guard concurrent else { return }
+        state.withLock { $0.spent.append(batch) }
+    }
+
     /// Stops the reader thread (if any) and waits for it, so that no read transaction
     /// outlives the replay. Call once, when done with the reader.
     func close() {
@@ -89,6 +98,14 @@ final class ReplayReader: Sendable {
         do {
             while true {
                 free.wait()
+                // Freed here, outside the lock, on this thread.
+                do {
+                    let spent = state.withLock { s -> [[ReplayRecord]] in
+                        defer { s.spent.removeAll() }
+                        return s.spent
+                    }
+                    withExtendedLifetime(spent) {}
+                }
                 if state.withLock({ $0.cancelled }) { break }
                 guard let batch = try readOne() else { break }
                 state.withLock { $0.batches.append(batch) }

@@ -66,6 +66,7 @@ public struct SessionProjection: Sendable {
                 }
                 return false
             }
+            reader.recycle(batch)
             if stopped { break }
         }
         return applied
