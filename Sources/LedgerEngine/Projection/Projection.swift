@@ -74,19 +74,13 @@ struct Projection: ProjectionStore, Sendable {
         apply(event, user: user, at: t, revocationSlackSeconds: revocationSlackSeconds)
     }
 
-    /// Applies one stored record, through the same ``ProjectionStore`` applier the live
-    /// writer uses.
-    mutating func apply(_ record: borrowing ReplayRecord) {
-        apply(record.event, user: record.user, at: record.time, position: record.position)
-    }
-
-    /// Prefetches the session a record will touch (rotations and logouts: the bulk of any
-    /// log), for replay to issue a few records ahead of applying them.
+    /// Prefetches the session a record will touch (``ReplayRecord/session``: rotations and
+    /// logouts, the bulk of any log), for replay to issue a few records ahead of applying them.
     /// (`mutating` only so that a call through a captured variable does not copy the
     /// whole projection, retaining every table, on each record.)
     @inline(__always)
-    mutating func prefetch(_ record: borrowing ReplayRecord) {
-        if let id = record.session { sessions.prefetch(id) }
+    mutating func prefetch(session id: SessionID?) {
+        if let id { sessions.prefetch(id) }
     }
 
     /// Drops revocations that no longer matter, and, once per sweep interval of event time,

@@ -56,11 +56,13 @@ public struct SessionProjection: Sendable {
         while let batch = try reader.next() {
             // Through the buffer, so records are read in place rather than copied out.
             let stopped = batch.withUnsafeBufferPointer { records -> Bool in
-                for i in 0..<min(ahead, records.count) { p.prefetch(records[i]) }
+                for i in 0..<min(ahead, records.count) { p.prefetch(session: records[i].session) }
                 for i in records.indices {
                     if let time, records[i].time > time { return true }
-                    if i + ahead < records.count { p.prefetch(records[i + ahead]) }
-                    p.apply(records[i])
+                    if i + ahead < records.count { p.prefetch(session: records[i + ahead].session) }
+                    // Field by field from the buffer: passing the record itself made the
+                    // compiler copy it (and its strings) for each call.
+                    p.apply(records[i].event, user: records[i].user, at: records[i].time, position: records[i].position)
                     applied += 1
                     if applied % 250_000 == 0 { progress?(records[i].position) }
                 }
