@@ -54,14 +54,15 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
-        if let i = users.index(forKey: name) {
-            body(&users.values[i])
-            if users.values[i].isEmpty { users.remove(at: i) }
-        } else {
-            var u = UserRecord()
+        // One hash lookup for the common cases: the defaulted subscript finds or inserts
+        // the record, which is then changed in place. An emptied record is removed.
+        var emptied = false
+        func change(_ u: inout UserRecord) {
             body(&u)
-            if !u.isEmpty { users[name] = u }
+            emptied = u.isEmpty
         }
+        change(&users[name, default: UserRecord()])
+        if emptied { users[name] = nil }
     }
 
     /// Applies one logged event: first prunes what expired before its time, then applies it.

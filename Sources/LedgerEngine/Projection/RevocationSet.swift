@@ -12,7 +12,9 @@ struct RevocationSet: Sendable, Equatable {
     static func == (a: RevocationSet, b: RevocationSet) -> Bool { a.until == b.until }
 
     mutating func insert(_ id: SessionID, until t: Timestamp) {
-        until[id] = max(until[id] ?? t, t)
+        // One lookup: the defaulted subscript inserts `t` or raises what is there to it.
+        func raise(_ current: inout Timestamp) { if t > current { current = t } }
+        raise(&until[id, default: t])
         queue.append((id, t))
     }
 
