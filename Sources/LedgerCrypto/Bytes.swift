@@ -9,15 +9,32 @@ extension UnsafeRawBufferPointer: ContiguousBytes {
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
 }
 
+/// Hexadecimal digits, one at a time, for the encoders and parsers of ids and digests.
+public enum Hex {
+    /// The lower-case digit for `v` (0...15).
+    @inlinable public static func digit(_ v: UInt8) -> UInt8 {
+        v < 10 ? UInt8(ascii: "0") &+ v : UInt8(ascii: "a") &+ (v &- 10)
+    }
+
+    /// The value of a hex digit (either case), or nil.
+    @inlinable public static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c &- UInt8(ascii: "A") &+ 10
+        default: return nil
+        }
+    }
+}
+
 extension Sequence where Element == UInt8 {
     /// Lower-case hexadecimal.
     public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(underestimatedCount * 2)
         for b in self {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
+            out.append(Hex.digit(b >> 4))
+            out.append(Hex.digit(b & 0x0f))
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -28,19 +45,11 @@ extension Array where Element == UInt8 {
     public init?(hex: String) {
         let chars = Array(hex.utf8)
         guard chars.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
         var out = [UInt8]()
         out.reserveCapacity(chars.count / 2)
         var i = 0
         while i < chars.count {
-            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            guard let hi = Hex.value(chars[i]), let lo = Hex.value(chars[i + 1]) else { return nil }
             out.append(hi << 4 | lo)
             i += 2
         }

@@ -144,26 +144,20 @@ final class EVPKey: @unchecked Sendable {
     }
 }
 
-/// Verify contexts of one key, each initialised once (`EVP_PKEY_verify_init` with SHA-256).
-/// Signing contexts for `key`, initialised once for ECDSA with SHA-256 and reused, like the
-/// verification contexts below: `EVP_DigestSignInit` repeats provider lookups (a locked hash
-/// table walk) on every call. Each `EVP_PKEY_sign` still draws a fresh random nonce.
-func signContextPool(for key: EVPKey) -> ContextPool {
-    ContextPool(make: {
-        guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }
-        guard EVP_PKEY_sign_init(ctx) == 1, EVP_PKEY_CTX_set_signature_md(ctx, EVPKey.sha256) == 1 else {
-            clearOpenSSLErrors()
-            EVP_PKEY_CTX_free(ctx)
-            return nil
-        }
-        return ctx
-    }, free: { EVP_PKEY_CTX_free($0) })
+/// What a pooled ECDSA context is initialised for.
+enum ECDSAOperation {
+    case sign, verify
 }
 
-func verifyContextPool(for key: EVPKey) -> ContextPool {
+/// Contexts of one key, each initialised once for `operation` with SHA-256 and then reused
+/// with a digest the caller computes: `EVP_DigestSignInit` / `EVP_DigestVerifyInit` repeat
+/// provider lookups (a locked hash-table walk) on every call, about 15% of a P-256
+/// signature. Each `EVP_PKEY_sign` on a reused context still draws a fresh random nonce.
+func contextPool(for key: EVPKey, _ operation: ECDSAOperation) -> ContextPool {
     ContextPool(make: {
         guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }
-        guard EVP_PKEY_verify_init(ctx) == 1, EVP_PKEY_CTX_set_signature_md(ctx, EVPKey.sha256) == 1 else {
+        let initialised = operation == .sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)
+        guard initialised == 1, EVP_PKEY_CTX_set_signature_md(ctx, EVPKey.sha256) == 1 else {
             clearOpenSSLErrors()
             EVP_PKEY_CTX_free(ctx)
             return nil

@@ -18,14 +18,7 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
             guard u.count == 32 else { return nil }
             var h: UInt64 = 0, l: UInt64 = 0
             for i in 0..<32 {
-                let c = u[i]
-                let d: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c &- UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c &- UInt8(ascii: "a") &+ 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c &- UInt8(ascii: "A") &+ 10
-                default: return nil
-                }
+                guard let d = Hex.value(u[i]) else { return nil }
                 if i < 16 { h = h << 4 | UInt64(d) } else { l = l << 4 | UInt64(d) }
             }
             return (h, l)
@@ -59,15 +52,12 @@ public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible
     public var description: String {
         String(unsafeUninitializedCapacity: 32) { out in
             for i in 0..<16 {
-                out[i] = Self.hexDigit(UInt8(truncatingIfNeeded: high >> (60 - 4 * i)) & 0x0f)
-                out[16 + i] = Self.hexDigit(UInt8(truncatingIfNeeded: low >> (60 - 4 * i)) & 0x0f)
+                out[i] = Hex.digit(UInt8(truncatingIfNeeded: high >> (60 - 4 * i)) & 0x0f)
+                out[16 + i] = Hex.digit(UInt8(truncatingIfNeeded: low >> (60 - 4 * i)) & 0x0f)
             }
             return 32
         }
     }
-
-    @inline(__always)
-    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") &+ v : UInt8(ascii: "a") &+ (v &- 10) }
 
     /// Session ids are random, so one mixed word is as good a hash input as both.
     public func hash(into hasher: inout Hasher) { hasher.combine(high ^ (low &* 0x9e37_79b9_7f4a_7c15)) }

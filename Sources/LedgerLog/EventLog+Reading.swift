@@ -85,32 +85,14 @@ extension EventLog {
             try scan { view in view.hasUser ? true : try body(view) }
             return
         }
-        var next: UInt64 = 1
-        while true {
-            let (resume, done) = try translatingErrors {
-                try env.read { txn in
-                    try txn.withCursor(globalDB) { cursor -> (UInt64, Bool) in
-                        var entry = try cursor.seek(integerKey: next)
-                        var count = 0
-                        while let e = entry, count < 1024 {
-                            guard let pos = e.integerKey, pos >= next, pos < .max else {
+        try scanIndexed(globalDB, name: "global", from: 1, batchSize: 1024, step: MDB_NEXT,
+                        seek: { cursor, next in try cursor.seek(integerKey: next) },
+                        position: { entry, next in
+                            guard let pos = entry.integerKey, pos >= next, pos < .max else {
                                 throw LogError(.corruptRecord(position: next, "the global index holds a key that is not a position"))
                             }
-                            guard let keep = try txn.get(logDB, integerKey: pos, { bytes in try body(try RecordView(position: pos, bytes: bytes)) }) else {
-                                throw LogError(.corruptRecord(position: pos, "the global index names a record the log does not have"))
-                            }
-                            if !keep { return (pos + 1, true) }
-                            next = pos + 1
-                            count += 1
-                            entry = try cursor.move(MDB_NEXT)
-                        }
-                        return (next, entry == nil)
-                    }
-                }
-            }
-            next = resume
-            if done { return }
-        }
+                            return pos
+                        }, body)
     }
 
     /// Up to `limit` records starting at `start`, copied out of the map.
@@ -139,37 +121,49 @@ extension EventLog {
     /// through the per-user index (no log scan). `body` must not touch this log.
     public func scan(user: String, from start: UInt64 = 1, batchSize: Int = 1024,
                      _ body: (RecordView) throws -> Bool) throws {
-        var next = max(start, 1)
-        var userBytes = Array(user.utf8)
+        let userBytes = Array(user.utf8)
         guard !userBytes.isEmpty else { return }
+        try scanIndexed(usersDB, name: "user", from: max(start, 1), batchSize: batchSize, step: MDB_NEXT_DUP,
+                        seek: { cursor, next in
+                            var seed = next
+                            return try userBytes.withUnsafeBytes { u in
+                                try withUnsafeBytes(of: &seed) { s in try cursor.move(MDB_GET_BOTH_RANGE, key: u, value: s) }
+                            }
+                        },
+                        position: { entry, next in
+                            guard entry.value.count == 8 else {
+                                throw LogError(.corruptRecord(position: next, "the user index holds an entry that is not an 8-byte position"))
+                            }
+                            let pos = entry.value.loadUnaligned(as: UInt64.self)
+                            guard pos < .max else { throw LogError(.corruptRecord(position: pos, "the user index names an impossible position")) }
+                            return pos
+                        }, body)
+    }
+
+    /// Visits, oldest first, the records an index names (`position` reads one entry's
+    /// position), `batchSize` per read transaction, until `body` returns false.
+    private func scanIndexed(_ index: MDB_dbi, name: String, from start: UInt64, batchSize: Int, step: MDB_cursor_op,
+                             seek: (LMDBCursor, UInt64) throws -> LMDBCursor.Entry?,
+                             position: (LMDBCursor.Entry, UInt64) throws -> UInt64,
+                             _ body: (RecordView) throws -> Bool) throws {
+        var next = start
         while true {
             let (resume, done) = try translatingErrors {
                 try env.read { txn in
-                    try txn.withCursor(usersDB) { cursor -> (UInt64, Bool) in
-                        try userBytes.withUnsafeMutableBytes { u -> (UInt64, Bool) in
-                            var seed = next
-                            var entry = try withUnsafeBytes(of: &seed) { s in
-                                try cursor.move(MDB_GET_BOTH_RANGE, key: UnsafeRawBufferPointer(u), value: s)
+                    try txn.withCursor(index) { cursor -> (UInt64, Bool) in
+                        var entry = try seek(cursor, next)
+                        var count = 0
+                        while let e = entry, count < batchSize {
+                            let pos = try position(e, next)
+                            guard let keep = try txn.get(logDB, integerKey: pos, { bytes in try body(try RecordView(position: pos, bytes: bytes)) }) else {
+                                throw LogError(.corruptRecord(position: pos, "the \(name) index names position \(pos), which is not in the log"))
                             }
-                            var count = 0
-                            while let e = entry, count < batchSize {
-                                guard e.value.count == 8 else {
-                                    throw LogError(.corruptRecord(position: next, "the user index holds an entry that is not an 8-byte position"))
-                                }
-                                let pos = e.value.loadUnaligned(as: UInt64.self)
-                                guard pos < .max else { throw LogError(.corruptRecord(position: pos, "the user index names an impossible position")) }
-                                guard let keep = try txn.get(logDB, integerKey: pos, { bytes in
-                                    try body(try RecordView(position: pos, bytes: bytes))
-                                }) else {
-                                    throw LogError(.corruptRecord(position: pos, "the user index names position \(pos), which is not in the log"))
-                                }
-                                if !keep { return (pos + 1, true) }
-                                next = pos + 1
-                                count += 1
-                                entry = try cursor.move(MDB_NEXT_DUP)
-                            }
-                            return (next, entry == nil)
+                            if !keep { return (pos + 1, true) }
+                            next = pos + 1
+                            count += 1
+                            entry = try cursor.move(step)
                         }
+                        return (next, entry == nil)
                     }
                 }
             }

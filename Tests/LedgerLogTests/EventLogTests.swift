@@ -212,9 +212,7 @@ struct ReadOnlyTests {
             for g in 1...30 { try await log.append(rotation(g % 2 == 0 ? "even" : "odd", generation: UInt32(g))) }
             written = try allRecords(log)
         }
-        var config = LogConfiguration()
-        config.readOnly = true
-        let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+        let reader = try openReader(dir)
         #expect(try allRecords(reader) == written)
         #expect(try reader.events(ofUser: "even").count == 15)
         #expect(try reader.head().position == 30)
@@ -269,9 +267,7 @@ struct GlobalIndexTests {
             try log.scanGlobal { firstTwo.append($0.position); return firstTwo.count < 2 }
             #expect(firstTwo == Array(expected.prefix(2)))
         }
-        var config = LogConfiguration()
-        config.readOnly = true
-        let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+        let reader = try openReader(dir)
         #expect(reader.globalDB != nil)
         #expect(try Self.indexed(reader) == (try Self.scanned(reader)))
     }
@@ -288,10 +284,8 @@ struct GlobalIndexTests {
             expected = try Self.scanned(log)
             try log.dropGlobalIndexForTesting()
         }
-        var config = LogConfiguration()
-        config.readOnly = true
         do {
-            let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+            let reader = try openReader(dir)
             #expect(reader.globalDB == nil)
             #expect(try Self.indexed(reader) == expected)
         }
@@ -301,7 +295,7 @@ struct GlobalIndexTests {
             try await writer.append(Self.keyEvent(9_999))
             expected.append(501)
         }
-        let reader = try EventLog(directory: dir.appending("data"), configuration: config)
+        let reader = try openReader(dir)
         #expect(reader.globalDB != nil)
         #expect(try Self.indexed(reader) == expected)
     }

@@ -13,6 +13,13 @@ func openLog(_ dir: TemporaryDirectory, durable: Bool = false, mapSize: Int? = n
     return try EventLog(directory: dir.appending("data"), configuration: config)
 }
 
+/// A read-only open of the log `openLog` writes, as the CLI's readers do.
+func openReader(_ dir: TemporaryDirectory) throws -> EventLog {
+    var config = LogConfiguration()
+    config.readOnly = true
+    return try EventLog(directory: dir.appending("data"), configuration: config)
+}
+
 func allRecords(_ log: EventLog) throws -> [EventRecord] {
     var out: [EventRecord] = []
     try log.scan { out.append($0.materialize()); return true }

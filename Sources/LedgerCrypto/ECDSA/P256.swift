@@ -19,7 +19,7 @@ public enum P256 {
         /// Generates a new key from the OS CSPRNG.
         public init() throws(CryptoError) {
             key = try EVPKey.generate("EC", group: "P-256")
-            contexts = signContextPool(for: key)
+            contexts = contextPool(for: key, .sign)
         }
 
         /// Reads a PEM private key; refuses keys that are not P-256.
@@ -28,7 +28,7 @@ public enum P256 {
             guard key.typeName == "EC", (try? PublicKey(key: key)) != nil else {
                 throw CryptoError(.invalidKey, "the PEM key is not a P-256 EC key (found \(key.typeName))")
             }
-            contexts = signContextPool(for: key)
+            contexts = contextPool(for: key, .sign)
         }
 
         /// The PKCS#8 PEM encoding of this private key.
@@ -66,7 +66,7 @@ public enum P256 {
                 throw CryptoError(.invalidKey, "the key is not a P-256 public key")
             }
             self.key = key
-            contexts = verifyContextPool(for: key)
+            contexts = contextPool(for: key, .verify)
             x = Array(der[(spkiPrefix.count + 1)..<(spkiPrefix.count + 33)])
             y = Array(der[(spkiPrefix.count + 33)...])
         }

@@ -106,7 +106,7 @@ public final class AuthEngine: Sendable {
                         customClaims: [String: JSONValue] = [:]) async throws(EngineError) -> SessionTokens {
         // Checked before anything is committed: a rotation whose token cannot be minted would
         // leave the client holding a token that later looks like reuse.
-        if let clash = customClaims.keys.first(where: { AccessTokenClaims.registeredNames.contains($0) }) {
+        if let clash = customClaims.keys.first(where: AccessTokenClaims.isRegistered) {
             throw EngineError(.invalidRequest, "custom claim \"\(clash)\" would replace a registered claim")
         }
         guard case let .tokens(session, generation, at) = try await run(.refresh(token: refreshToken, ip: ip.normalized)) else {

@@ -153,7 +153,7 @@ struct CommandDecider {
         try validateUser(r.user)
         guard r.device.label.utf8.count <= 256 else { throw EngineError(.invalidRequest, "the device label is longer than 256 bytes") }
         guard r.device.userAgent.utf8.count <= 1024 else { throw EngineError(.invalidRequest, "the user agent is longer than 1024 bytes") }
-        if let clash = r.customClaims.keys.first(where: { AccessTokenClaims.registeredNames.contains($0) }) {
+        if let clash = r.customClaims.keys.first(where: AccessTokenClaims.isRegistered) {
             throw EngineError(.invalidRequest, "custom claim \"\(clash)\" would replace a registered claim")
         }
     }

@@ -98,13 +98,10 @@ final class ReplayReader: Sendable {
         do {
             while true {
                 free.wait()
-                // Freed here, outside the lock, on this thread.
-                do {
-                    let spent = state.withLock { s -> [[ReplayRecord]] in
-                        defer { s.spent.removeAll() }
-                        return s.spent
-                    }
-                    withExtendedLifetime(spent) {}
+                // Taken out under the lock, dropped (freed) right after it, on this thread.
+                _ = state.withLock { s -> [[ReplayRecord]] in
+                    defer { s.spent = [] }
+                    return s.spent
                 }
                 if state.withLock({ $0.cancelled }) { break }
                 guard let batch = try readOne() else { break }

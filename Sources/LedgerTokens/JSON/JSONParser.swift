@@ -37,28 +37,7 @@ public struct JSONParser {
         var p = JSONParser(bytes: bytes, maxDepth: maxDepth)
         p.skipSpace()
         guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { throw p.fail("expected a JSON object") }
-        p.i += 1
-        p.skipSpace()
-        if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "}") {
-            p.i += 1
-        } else {
-            members: while true {
-                p.skipSpace()
-                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
-                let offset = p.i
-                let name = try p.string()
-                p.skipSpace()
-                guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
-                p.i += 1
-                p.skipSpace()
-                try member(name, offset, &p)
-                p.skipSpace()
-                guard p.i < bytes.count else { throw p.fail("unterminated object") }
-                if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                if bytes[p.i] == UInt8(ascii: "}") { p.i += 1; break members }
-                throw p.fail("expected ',' or '}'")
-            }
-        }
+        try p.members(member)
         p.skipSpace()
         guard p.i == bytes.count else { throw p.fail("unexpected data after the JSON value") }
     }
@@ -105,25 +84,33 @@ public struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
-        i += 1
         var out: [String: JSONValue] = [:]
+        try members { (key, offset, p) throws(Failure) in
+            if out.updateValue(try p.value(depth: depth + 1), forKey: key) != nil { throw Self.duplicate(key, at: offset) }
+        }
+        return .object(out)
+    }
+
+    /// Reads an object's members from its `{` through its `}`, handing each name (and its
+    /// offset) to `member`, which reads the value.
+    private mutating func members(_ member: (String, Int, inout JSONParser) throws(Failure) -> Void) throws(Failure) {
+        i += 1
         skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(out) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let keyOffset = i
+            let offset = i
             let key = try string()
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
             skipSpace()
-            let v = try value(depth: depth + 1)
-            if out.updateValue(v, forKey: key) != nil { throw Self.duplicate(key, at: keyOffset) }
+            try member(key, offset, &self)
             skipSpace()
             guard i < bytes.count else { throw fail("unterminated object") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(out) }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; return }
             throw fail("expected ',' or '}'")
         }
     }
