@@ -28,6 +28,8 @@ struct SnapshotTests {
         do {
             let engine = try await f.open()
             try await Self.workload(engine, f.clock, users: 0..<40)
+            // A user known only by a ban (no session names them) is kept by name too.
+            try await engine.ban(user: "never-logged-in", actor: "admin", reason: "test")
             snapshotAt = try await engine.snapshot().position
             try await Self.workload(engine, f.clock, users: 40..<60)
             digest = engine.projectionDigest
@@ -37,6 +39,8 @@ struct SnapshotTests {
         #expect(reopened.startup.snapshotPosition == snapshotAt)
         #expect(reopened.startup.replayedEvents == head - snapshotAt)
         #expect(reopened.projectionDigest == digest)
+        #expect(reopened.isBanned(user: "never-logged-in"))
+        #expect(reopened.statistics.users == 8)
     }
 
     @Test("a corrupt, truncated or foreign snapshot is skipped for an older one, or for a full replay",

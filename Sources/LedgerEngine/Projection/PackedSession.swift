@@ -50,6 +50,9 @@ struct StringTable: Sendable {
         return i
     }
 
+    /// The number of `s`, if it has been interned.
+    func lookup(_ s: String) -> UInt32? { index[s] }
+
     subscript(_ i: UInt32) -> String { strings[Int(i)] }
 
     init() {}
@@ -68,9 +71,8 @@ struct DeviceTable: Sendable {
     private var collisions: [Device: UInt32] = [:]
     private(set) var lifetimes: [SessionLifetimes] = []
 
-    mutating func intern(label: String, userAgent: String) -> UInt32 {
-        let d = Device(label: label, userAgent: userAgent, ip: .unknown)
-        let fp = d.fingerprint
+    /// - Parameter fp: `d.fingerprint` (the caller has usually worked it out already).
+    mutating func intern(_ d: Device, fingerprint fp: UInt64) -> UInt32 {
         if let i = index[fp] {
             if devices[Int(i)] == d { return i }
             if let j = collisions[d] { return j }
@@ -97,7 +99,10 @@ struct DeviceTable: Sendable {
 
     init() {}
     init(devices: [Device], lifetimes: [SessionLifetimes]) {
-        for d in devices { _ = intern(label: d.label, userAgent: d.userAgent) }
+        for d in devices {
+            let d = Device(label: d.label, userAgent: d.userAgent, ip: .unknown)
+            _ = intern(d, fingerprint: d.fingerprint)
+        }
         self.lifetimes = lifetimes
     }
 }

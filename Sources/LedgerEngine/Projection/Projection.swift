@@ -8,7 +8,8 @@ import LedgerLog
 struct Projection: ProjectionStore, Sendable {
     /// Live sessions, packed (see ``PackedSession``); expired ones linger until the next sweep.
     private(set) var sessions = SessionTable()
-    private(set) var users: [String: UserRecord] = [:]
+    /// Users, by the number of their interned name.
+    private(set) var users = UserTable()
     private(set) var revoked = RevocationSet()
     private(set) var names = StringTable()
     private(set) var devices = DeviceTable()
@@ -34,13 +35,30 @@ struct Projection: ProjectionStore, Sendable {
 
     mutating func setSession(_ id: SessionID, _ r: SessionRecord?) {
         guard let r else { sessions[id] = nil; return }
-        sessions[id] = PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP),
-                                     user: names.intern(r.user), device: devices.intern(label: r.device.label, userAgent: r.device.userAgent),
-                                     generation: r.generation, lifetimes: devices.intern(r.lifetimes))
+        sessions[id] = pack(r, user: names.intern(r.user), fingerprint: r.device.fingerprint)
     }
 
-    func user(_ name: String) -> UserRecord? { users[name] }
-    mutating func setUser(_ name: String, _ record: UserRecord?) { users[name] = record }
+    private mutating func pack(_ r: SessionRecord, user: UInt32, fingerprint: UInt64) -> PackedSession {
+        PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP),
+                      user: user, device: devices.intern(Device(label: r.device.label, userAgent: r.device.userAgent, ip: .unknown), fingerprint: fingerprint),
+                      generation: r.generation, lifetimes: devices.intern(r.lifetimes))
+    }
+
+    // One hash of the name per login; none per logout, revocation or expiry.
+    mutating func startSession(_ r: SessionRecord, fingerprint: UInt64) {
+        let user = names.intern(r.user)
+        sessions[r.id] = pack(r, user: user, fingerprint: fingerprint)
+        users.modify(user) { $0.add(session: r.id, device: fingerprint) }
+    }
+
+    mutating func endSession(_ id: SessionID) -> SessionLifetimes? {
+        guard let p = sessions.removeValue(forKey: id) else { return nil }
+        users.modify(p.user) { $0.remove(session: id) }
+        return devices[lifetimes: p.lifetimes]
+    }
+
+    func user(_ name: String) -> UserRecord? { names.lookup(name).flatMap { users[$0] } }
+    mutating func setUser(_ name: String, _ record: UserRecord?) { users.modify(names.intern(name)) { $0 = record ?? UserRecord() } }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked.until[id] }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked.insert(id, until: t) }
     // In place, through `values[index]` (the optional subscript would move the value out
@@ -54,15 +72,7 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
-        // One hash lookup for the common cases: the defaulted subscript finds or inserts
-        // the record, which is then changed in place. An emptied record is removed.
-        var emptied = false
-        func change(_ u: inout UserRecord) {
-            body(&u)
-            emptied = u.isEmpty
-        }
-        change(&users[name, default: UserRecord()])
-        if emptied { users[name] = nil }
+        users.modify(names.intern(name), body)
     }
 
     /// Applies one logged event: first prunes what expired before its time, then applies it.
@@ -94,10 +104,7 @@ struct Projection: ProjectionStore, Sendable {
         guard t >= nextSweep else { return }
         nextSweep = t.adding(seconds: Self.sweepIntervalSeconds)
         let expired = sessions.filter { !isActive($0.value, at: t) }
-        for (id, p) in expired {
-            sessions[id] = nil
-            removeFromUser(record(id, p))
-        }
+        for (id, _) in expired { _ = endSession(id) }
     }
 
     func isActive(_ p: PackedSession, at t: Timestamp) -> Bool {
@@ -105,11 +112,12 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     /// Installs state read from a snapshot.
-    mutating func restore(sessions: SessionTable, users: [String: UserRecord], names: StringTable, devices: DeviceTable,
+    mutating func restore(sessions: SessionTable, users: [(name: String, record: UserRecord)], names: StringTable, devices: DeviceTable,
                           revoked: [(SessionID, Timestamp)], time: Timestamp, nextSweep: Timestamp, position: UInt64) {
         self.sessions = sessions
-        self.users = users
         self.names = names
+        self.users = UserTable()
+        for (name, record) in users { self.users.modify(self.names.intern(name)) { $0 = record } }
         self.devices = devices
         self.revoked = RevocationSet(pending: revoked)
         self.time = time
@@ -139,8 +147,7 @@ struct Projection: ProjectionStore, Sendable {
             w.u32(s.generation)
         }
         w.u64(UInt64(users.count))
-        for name in users.keys.sorted() {
-            let u = users[name]!
+        for (name, u) in users.nonEmpty.map({ (names[$0.id], $0.record) }).sorted(by: { $0.0 < $1.0 }) {
             w.string(name)
             w.u8(u.banned ? 1 : 0)
             w.u64(UInt64(u.sessions.count))

@@ -15,6 +15,12 @@ protocol ProjectionStore {
     mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress)
     /// Changes a user in place, creating it if needed and dropping it once empty.
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void)
+    /// Adds a new session to the active set and to its user's sessions and devices.
+    /// `fingerprint` is the session's device fingerprint.
+    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64)
+    /// Takes a session out of the active set and its user's sessions; returns its
+    /// lifetimes, or nil if it was not active.
+    mutating func endSession(_ id: SessionID) -> SessionLifetimes?
 }
 
 extension ProjectionStore {
@@ -28,14 +34,9 @@ extension ProjectionStore {
             guard let user, session(e.session) == nil else { return }
             // The login address lives on in the log and as the first `lastIP`.
             let device = Device(label: e.device.label, userAgent: e.device.userAgent, ip: .unknown)
-            let record = SessionRecord(id: e.session, user: user, device: device, lifetimes: e.lifetimes, createdAt: t,
-                                       lastIP: e.device.ip, generation: 1, rotatedAt: t)
-            setSession(e.session, record)
-            let fp = e.device.fingerprint
-            modifyUser(user) { u in
-                u.sessions.append(e.session)
-                if !u.devices.contains(fp) { u.devices.append(fp) }
-            }
+            startSession(SessionRecord(id: e.session, user: user, device: device, lifetimes: e.lifetimes, createdAt: t,
+                                       lastIP: e.device.ip, generation: 1, rotatedAt: t),
+                         fingerprint: device.fingerprint)
         case let .refreshRotated(e):
             rotate(e.session, generation: e.generation, at: t, ip: e.ip)
         case let .sessionEnded(e):
@@ -61,17 +62,22 @@ extension ProjectionStore {
     /// Ends a session: it leaves the active set, and its access tokens are refused until
     /// the last one has expired.
     private mutating func end(_ id: SessionID, at t: Timestamp, slack: Int64) {
-        guard let s = session(id) else { return }
-        setSession(id, nil)
-        removeFromUser(s)
-        markRevoked(id, until: t.adding(seconds: Int64(s.lifetimes.accessToken) + slack))
+        guard let lifetimes = endSession(id) else { return }
+        markRevoked(id, until: t.adding(seconds: Int64(lifetimes.accessToken) + slack))
     }
 
-    mutating func removeFromUser(_ s: SessionRecord) {
-        // (modifyUser neither creates nor keeps an empty user, so no lookup first.)
-        modifyUser(s.user) { u in
-            if let i = u.sessions.firstIndex(of: s.id) { u.sessions.remove(at: i) }
-        }
+    // The general forms, through the other requirements; the live projection has faster
+    // ones that never hash the user's name.
+    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64) {
+        setSession(record.id, record)
+        modifyUser(record.user) { $0.add(session: record.id, device: fingerprint) }
+    }
+
+    mutating func endSession(_ id: SessionID) -> SessionLifetimes? {
+        guard let s = session(id) else { return nil }
+        setSession(id, nil)
+        modifyUser(s.user) { $0.remove(session: id) }
+        return s.lifetimes
     }
 
     /// The user's sessions that are usable at `now`, oldest first.

@@ -70,7 +70,7 @@ struct SessionTable: Sendable, Sequence {
                 zero = newValue
                 return
             }
-            if let newValue { insert(id, newValue) } else { remove(id) }
+            if let newValue { insert(id, newValue) } else { removeValue(forKey: id) }
         }
     }
 
@@ -108,9 +108,16 @@ struct SessionTable: Sendable, Sequence {
         count += 1
     }
 
-    /// Backward-shift deletion: later entries of the probe run move up, so no tombstones.
-    private mutating func remove(_ id: SessionID) {
-        guard var hole = find(id) else { return }
+    /// Removes a session, returning it. Backward-shift deletion: later entries of the probe
+    /// run move up, so no tombstones.
+    @discardableResult
+    mutating func removeValue(forKey id: SessionID) -> PackedSession? {
+        if id == Self.empty {
+            defer { self[id] = nil }
+            return zero
+        }
+        guard var hole = find(id) else { return nil }
+        let removed = slots[hole].value
         slots[hole].id = Self.empty
         count -= 1
         var j = hole
@@ -118,7 +125,7 @@ struct SessionTable: Sendable, Sequence {
             j += 1
             if j == slots.count { j = 0 }
             let slot = slots[j]
-            guard slot.id != Self.empty else { return }
+            guard slot.id != Self.empty else { return removed }
             let h = home(slot.id)
             // Move the entry into the hole unless its home lies cyclically in (hole, j].
             let inRange = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)

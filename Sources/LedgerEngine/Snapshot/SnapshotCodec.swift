@@ -37,8 +37,8 @@ enum SnapshotCodec {
             body.u32(s.user); body.u32(s.device); body.u32(s.generation); body.u32(UInt32(s.lifetimes))
         }
         body.u64(UInt64(p.users.count))
-        for (name, u) in p.users {
-            body.string(name)
+        for (id, u) in p.users.nonEmpty {
+            body.string(p.names[id])
             body.u8(u.banned ? 1 : 0)
             body.varint(UInt64(u.sessions.count))
             for id in u.sessions { body.sessionID(id) }
@@ -123,7 +123,7 @@ enum SnapshotCodec {
                                                  generation: generation, lifetimes: UInt16(life))
                 }
                 let userCount = try count("user", minimumBytes: 3)
-                var users: [String: UserRecord] = [:]
+                var users: [(name: String, record: UserRecord)] = []
                 users.reserveCapacity(userCount)
                 for _ in 0..<userCount {
                     let name = try r.string()
@@ -131,7 +131,7 @@ enum SnapshotCodec {
                     u.banned = try r.u8() == 1
                     for _ in 0..<(try r.varint()) { u.sessions.append(try r.sessionID()) }
                     for _ in 0..<(try r.varint()) { u.devices.append(try r.u64()) }
-                    users[name] = u
+                    users.append((name, u))
                 }
                 var revoked: [(SessionID, Timestamp)] = []
                 for _ in 0..<(try count("revocation", minimumBytes: 24)) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
