@@ -85,7 +85,7 @@ struct Projection: ProjectionStore, Sendable {
         apply(event, user: user, at: t, revocationSlackSeconds: revocationSlackSeconds)
     }
 
-    /// Prefetches the session a record will touch (``ReplayRecord/session``: rotations and
+    /// Prefetches the session a record will touch (``ReplayBatch/Entry/session``: rotations and
     /// logouts, the bulk of any log), for replay to issue a few records ahead of applying them.
     /// (`mutating` only so that a call through a captured variable does not copy the
     /// whole projection, retaining every table, on each record.)

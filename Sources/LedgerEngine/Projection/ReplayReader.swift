@@ -30,13 +30,13 @@ final class ReplayReader: Sendable {
         /// A decoding error to raise on the next read, after the batch it ended.
         var pending: (any Error)?
         /// Batches the reader thread has handed over, and the error that stopped it.
-        var batches: [[ReplayRecord]] = []
+        var batches: [ReplayBatch] = []
         var failure: (any Error)?
         var cancelled = false
         /// The caller has been told of the end or the error.
         var ended = false
         /// Batches the caller has applied, for the reader thread to free.
-        var spent: [[ReplayRecord]] = []
+        var spent: [ReplayBatch] = []
     }
 
     /// A reader of positions `start` through `end`; `concurrent` nil decides by the range's size.
@@ -62,12 +62,12 @@ final class ReplayReader: Sendable {
 
     /// The next batch in log order; nil at the end. Throws the error that stopped reading,
     /// after every record before it has been handed over.
-    func next() throws -> [ReplayRecord]? {
+    func next() throws -> ReplayBatch? {
         guard concurrent else { return try readOne() }
         // After the end (or the error), the reader thread signals nothing more.
         if state.withLock({ $0.ended }) { return nil }
         filled.wait()
-        let (batch, failure) = state.withLock { s -> ([ReplayRecord]?, (any Error)?) in
+        let (batch, failure) = state.withLock { s -> (ReplayBatch?, (any Error)?) in
             if !s.batches.isEmpty { return (s.batches.removeFirst(), nil) }
             s.ended = true
             return (nil, s.failure)
@@ -79,7 +79,7 @@ final class ReplayReader: Sendable {
 
     /// Hands an applied batch back, so that the reader thread frees its records (and the
     /// strings they own, allocated on that thread) instead of the applying one.
-    func recycle(_ batch: [ReplayRecord]) {
+    func recycle(_ batch: ReplayBatch) {
         guard concurrent else { return }
         state.withLock { $0.spent.append(batch) }
     }
@@ -99,7 +99,7 @@ final class ReplayReader: Sendable {
             while true {
                 free.wait()
                 // Taken out under the lock, dropped (freed) right after it, on this thread.
-                _ = state.withLock { s -> [[ReplayRecord]] in
+                _ = state.withLock { s -> [ReplayBatch] in
                     defer { s.spent = [] }
                     return s.spent
                 }
@@ -116,30 +116,30 @@ final class ReplayReader: Sendable {
 
     /// Reads and decodes the next batch. A record that fails to decode ends its batch; the
     /// error is raised by the following call, so the records before it are applied first.
-    private func readOne() throws -> [ReplayRecord]? {
+    private func readOne() throws -> ReplayBatch? {
         let (start, pending) = state.withLock { s -> (UInt64, (any Error)?) in
             defer { s.pending = nil }
             return (s.next, s.pending)
         }
         if let pending { throw pending }
         guard start <= end else { return nil }
-        var batch: [ReplayRecord] = []
+        var batch = ReplayBatch()
         var failure: (any Error)?
         try log.scanBatches(from: start, through: end, batchSize: Self.batchSize) { views in
             batch.reserveCapacity(views.count)
             for view in views {
-                do { batch.append(try ReplayRecord(view)) } catch {
+                do { try batch.append(view) } catch {
                     failure = error
                     break
                 }
             }
             return false
         }
-        if batch.isEmpty, let failure { throw failure }
+        if batch.count == 0, let failure { throw failure }
         state.withLock {
-            $0.next = failure == nil ? (batch.last.map { $0.position + 1 } ?? .max) : .max
+            $0.next = failure == nil ? (batch.entries.last.map { $0.position + 1 } ?? .max) : .max
             $0.pending = failure
         }
-        return batch.isEmpty ? nil : batch
+        return batch.count == 0 ? nil : batch
     }
 }

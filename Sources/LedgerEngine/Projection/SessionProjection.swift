@@ -54,19 +54,27 @@ public struct SessionProjection: Sendable {
         let ahead = 24
         var applied: UInt64 = 0
         while let batch = try reader.next() {
-            // Through the buffer, so records are read in place rather than copied out.
-            let stopped = batch.withUnsafeBufferPointer { records -> Bool in
-                for i in 0..<min(ahead, records.count) { p.prefetch(session: records[i].session) }
-                for i in records.indices {
-                    if let time, records[i].time > time { return true }
-                    if i + ahead < records.count { p.prefetch(session: records[i + ahead].session) }
-                    // Field by field from the buffer: passing the record itself made the
-                    // compiler copy it (and its strings) for each call.
-                    p.apply(records[i].event, user: records[i].user, at: records[i].time, position: records[i].position)
-                    applied += 1
-                    if applied % 250_000 == 0 { progress?(records[i].position) }
+            // Through the buffers, so entries are read in place rather than copied out.
+            let stopped = batch.entries.withUnsafeBufferPointer { entries -> Bool in
+                batch.others.withUnsafeBufferPointer { others -> Bool in
+                    for i in 0..<min(ahead, entries.count) { p.prefetch(session: entries[i].session) }
+                    for i in entries.indices {
+                        let e = entries[i]
+                        if let time, e.time > time { return true }
+                        if i + ahead < entries.count { p.prefetch(session: entries[i + ahead].session) }
+                        if e.other < 0 {
+                            p.apply(.refreshRotated(RefreshRotated(session: e.session!, generation: e.generation, ip: e.ip)),
+                                    user: nil, at: e.time, position: e.position)
+                        } else {
+                            // Field by field: passing the pair made the compiler copy it
+                            // (and its strings) for each call.
+                            p.apply(others[Int(e.other)].event, user: others[Int(e.other)].user, at: e.time, position: e.position)
+                        }
+                        applied += 1
+                        if applied % 250_000 == 0 { progress?(e.position) }
+                    }
+                    return false
                 }
-                return false
             }
             reader.recycle(batch)
             if stopped { break }
