@@ -36,23 +36,26 @@ public enum Base64URL {
     /// Writes the encoding of `bytes` at the start of `out`, which must hold
     /// `encodedLength(bytes.count)` bytes.
     public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes, into o: UnsafeMutableBufferPointer<UInt8>) {
-        bytes.withUnsafeBytes { src in
-            precondition(o.count >= encodedLength(src.count), "Base64URL.encode: the output buffer is too small")
-            // Written through raw pointers: this runs on every token issued.
-            alphabet.withUnsafeBufferPointer { a in
-                var i = 0, w = 0
-                while i + 3 <= src.count {
-                    let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
-                    o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
-                    o[w + 2] = a[Int(v >> 6 & 63)]; o[w + 3] = a[Int(v & 63)]
-                    i += 3; w += 4
-                }
-                let rest = src.count - i
-                if rest > 0 {
-                    let v = UInt32(src[i]) << 16 | (rest == 2 ? UInt32(src[i + 1]) << 8 : 0)
-                    o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
-                    if rest == 2 { o[w + 2] = a[Int(v >> 6 & 63)] }
-                }
+        bytes.withUnsafeBytes { encode($0, into: o) }
+    }
+
+    /// The concrete form of the generic `encode(_:into:)`, for callers in other modules.
+    public static func encode(_ src: UnsafeRawBufferPointer, into o: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(o.count >= encodedLength(src.count), "Base64URL.encode: the output buffer is too small")
+        // Written through raw pointers: this runs on every token issued.
+        alphabet.withUnsafeBufferPointer { a in
+            var i = 0, w = 0
+            while i + 3 <= src.count {
+                let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
+                o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
+                o[w + 2] = a[Int(v >> 6 & 63)]; o[w + 3] = a[Int(v & 63)]
+                i += 3; w += 4
+            }
+            let rest = src.count - i
+            if rest > 0 {
+                let v = UInt32(src[i]) << 16 | (rest == 2 ? UInt32(src[i + 1]) << 8 : 0)
+                o[w] = a[Int(v >> 18 & 63)]; o[w + 1] = a[Int(v >> 12 & 63)]
+                if rest == 2 { o[w + 2] = a[Int(v >> 6 & 63)] }
             }
         }
     }
@@ -72,29 +75,40 @@ public enum Base64URL {
     /// Decodes UTF-8 bytes strictly. Concrete rather than generic, so it is fast when
     /// called from other modules.
     public static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        if text.count % 4 == 1 { return nil }
+        var out = [UInt8](repeating: 0, count: decodedLength(text.count))
+        let written = out.withUnsafeMutableBytes { decode(text, into: $0) }
+        return written == nil ? nil : out
+    }
+
+    /// The number of bytes `count` characters decode to (for a length that can occur).
+    public static func decodedLength(_ count: Int) -> Int { count * 3 / 4 }
+
+    /// Decodes strictly into the start of `out`, which must hold `decodedLength(text.count)`
+    /// bytes; returns that many, or nil for anything the other decoders refuse.
+    /// Allocates nothing.
+    public static func decode(_ text: UnsafeBufferPointer<UInt8>, into o: UnsafeMutableRawBufferPointer) -> Int? {
         let n = text.count
         if n % 4 == 1 { return nil }
-        var out = [UInt8](repeating: 0, count: n * 3 / 4)
-        let ok = decodeTable.withUnsafeBufferPointer { table in
-            out.withUnsafeMutableBufferPointer { o -> Bool in
-                var acc: UInt32 = 0
-                var bits = 0
-                var w = 0
-                for c in text {
-                    let v = table[Int(c)]
-                    if v == 0xff { return false }
-                    acc = acc << 6 | UInt32(v)
-                    bits += 6
-                    if bits >= 8 {
-                        bits -= 8
-                        o[w] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
-                        w += 1
-                    }
+        precondition(o.count >= decodedLength(n), "Base64URL.decode: the output buffer is too small")
+        let ok = decodeTable.withUnsafeBufferPointer { table -> Bool in
+            var acc: UInt32 = 0
+            var bits = 0
+            var w = 0
+            for c in text {
+                let v = table[Int(c)]
+                if v == 0xff { return false }
+                acc = acc << 6 | UInt32(v)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    o[w] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                    w += 1
                 }
-                // Leftover bits must be zero, or two different strings would decode to the same bytes.
-                return bits == 0 || acc & ((1 << UInt32(bits)) - 1) == 0
             }
+            // Leftover bits must be zero, or two different strings would decode to the same bytes.
+            return bits == 0 || acc & ((1 << UInt32(bits)) - 1) == 0
         }
-        return ok ? out : nil
+        return ok ? decodedLength(n) : nil
     }
 }

@@ -49,4 +49,26 @@ struct RefreshTokenTests {
         #expect(throws: CryptoError.self) { try RefreshTokenCodec(keys: [1: [1, 2, 3]], current: 1) }
         #expect(throws: CryptoError.self) { try RefreshTokenCodec(keys: [1: key], current: 9) }
     }
+
+    @Test("the format is the documented one: alr1_ + base64url(keyID, session, generation, HMAC of the domain-separated message)")
+    func knownLayout() throws {
+        let codec = try RefreshTokenCodec(keys: [3: key], current: 3)
+        let generation: UInt32 = 0x0102_0304
+        let body: [UInt8] = [3] + session + [1, 2, 3, 4]
+        let tag = try HMACSHA256(key: key).authenticate(bytes: Array("authledger-refresh-v1".utf8) + [0] + body)
+        let expected = "alr1_" + Base64URL.encode(body + tag)
+        #expect(codec.token(session: session, generation: generation) == expected)
+        let high = session[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, low = session[8...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(codec.token(sessionHigh: high, sessionLow: low, generation: generation) == expected)
+        let parsed = try codec.authenticate(expected)
+        #expect(parsed.sessionHigh == high && parsed.sessionLow == low && parsed.session == session && parsed.generation == generation)
+        // Every single-character change is refused, as malformed or forged, never accepted.
+        var chars = Array(expected.utf8)
+        for i in 5..<chars.count {
+            let original = chars[i]
+            chars[i] = original == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            #expect(throws: RefreshTokenError.self) { try codec.authenticate(String(decoding: chars, as: UTF8.self)) }
+            chars[i] = original
+        }
+    }
 }

@@ -30,18 +30,22 @@ public struct HMACSHA256: Sendable {
 
     public func authenticate<Bytes: ContiguousBytes>(bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeBytes { m in out.withUnsafeMutableBytes { authenticate(m, into: $0) } }
+        return out
+    }
+
+    /// Writes the MAC of `message` to the first 32 bytes of `tag`. Concrete rather than
+    /// generic, so that callers in other modules (a refresh token on every refresh) run it
+    /// without generic dispatch or an allocation.
+    public func authenticate(_ message: UnsafeRawBufferPointer, into tag: UnsafeMutableRawBufferPointer) {
+        precondition(tag.count >= 32, "HMAC-SHA-256 writes 32 bytes")
         guard let ctx = contexts.pool.take() else { fatalError("EVP_MAC_CTX_dup failed: out of memory") }
         defer { contexts.pool.give(ctx) }
         var length = 0
-        let ok = bytes.withUnsafeBytes { m in
-            out.withUnsafeMutableBufferPointer { o in
-                EVP_MAC_init(ctx, nil, 0, nil) == 1
-                    && EVP_MAC_update(ctx, m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count) == 1
-                    && EVP_MAC_final(ctx, o.baseAddress, &length, 32) == 1
-            }
-        }
+        let ok = EVP_MAC_init(ctx, nil, 0, nil) == 1
+            && EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1
+            && EVP_MAC_final(ctx, tag.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, 32) == 1
         precondition(ok && length == 32, "HMAC-SHA-256 failed inside libcrypto")
-        return out
     }
 
     /// Whether `tag` is the MAC of `message`, compared in constant time. Truncated tags are

@@ -165,7 +165,7 @@ public final class AuthEngine: Sendable {
         } catch {
             throw EngineError(.invalidRequest, "could not issue the access token: \(error)")
         }
-        let refresh = keys.refreshTokens.token(session: s.id.bytes, generation: generation)
+        let refresh = keys.refreshTokens.token(sessionHigh: s.id.high, sessionLow: s.id.low, generation: generation)
         return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: now.adding(seconds: Int64(s.lifetimes.accessToken)),
                              refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
     }
@@ -226,9 +226,8 @@ public final class AuthEngine: Sendable {
     /// What presenting `refreshToken` would do now, without doing it.
     public func refreshTokenStatus(_ refreshToken: String) -> RefreshTokenStatus {
         let now = configuration.clock.now()
-        guard let token = try? keys.refreshTokens.authenticate(refreshToken), let id = SessionID(bytes: token.session[...]) else {
-            return .invalid(.invalidRefreshToken)
-        }
+        guard let token = try? keys.refreshTokens.authenticate(refreshToken) else { return .invalid(.invalidRefreshToken) }
+        let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
         return state.withLock { p in
             guard let s = p.session(id) else { return .invalid(p.revokedUntil(id) != nil ? .sessionRevoked : .sessionNotFound) }
             guard s.isActive(at: now) else { return .invalid(.sessionExpired) }

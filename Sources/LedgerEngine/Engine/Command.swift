@@ -73,7 +73,7 @@ struct CommandDecider {
                 // Forged or malformed: refused without a trace in the log.
                 throw EngineError(.invalidRefreshToken, error.description)
             }
-            let id = SessionID(bytes: token.session[...])!
+            let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
             let s = try liveSession(id, store)
             let c = s.generation, p = token.generation
             // Any refresh from a new network is flagged, whether it rotates or is a retry.
