@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Reusable libcrypto contexts, lent to one caller at a time: setting a context up costs
-/// several times more than using it, on the hottest paths (every refresh token's MAC,
-/// every ES256 verification). At most 64 idle contexts are kept.
+/// several times more than using it, on the hottest paths (every ES256 signature and
+/// verification). At most 64 idle contexts are kept.
 ///
 /// `@unchecked Sendable`: a context moves between threads only through the mutex, and is
 /// used by one caller at a time.
