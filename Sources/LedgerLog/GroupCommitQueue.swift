@@ -12,21 +12,31 @@ public final class GroupCommitQueue<Request: Sendable, Response: Sendable>: Send
     /// Processes a batch and returns exactly one result per request, in order.
     public typealias Handler = @Sendable ([Request]) -> [Result<Response, any Error>]
 
-    private struct Waiting: Sendable {
-        var request: Request
-        var continuation: UnsafeContinuation<Response, any Error>
+    // Inlinable (with the state it touches) so that the engine's queue is specialised for
+    // its request and response types: unspecialised, every batch looked up generic
+    // metadata at run time.
+    @usableFromInline
+    struct Waiting: Sendable {
+        @usableFromInline var request: Request
+        @usableFromInline var continuation: UnsafeContinuation<Response, any Error>
+        @inlinable init(request: Request, continuation: UnsafeContinuation<Response, any Error>) {
+            self.request = request
+            self.continuation = continuation
+        }
     }
 
-    private struct State: Sendable {
-        var pending: [Waiting] = []
-        var draining = false
+    @usableFromInline
+    struct State: Sendable {
+        @usableFromInline var pending: [Waiting] = []
+        @usableFromInline var draining = false
+        @inlinable init() {}
     }
 
-    private let state = Mutex(State())
-    private let queue: DispatchQueue
-    private let resumer: DispatchQueue
-    private let handler: Handler
-    private let maxBatch: Int
+    @usableFromInline let state = Mutex(State())
+    @usableFromInline let queue: DispatchQueue
+    @usableFromInline let resumer: DispatchQueue
+    @usableFromInline let handler: Handler
+    @usableFromInline let maxBatch: Int
 
     /// - Parameters:
     ///   - label: the dispatch queue's name, seen in debuggers.
@@ -43,6 +53,7 @@ public final class GroupCommitQueue<Request: Sendable, Response: Sendable>: Send
     /// Cancellation does not withdraw a submitted request: once queued it will be
     /// handled (a half-cancelled append would leave the caller unsure whether its
     /// event exists), and the caller gets its result.
+    @inlinable
     public func submit(_ request: Request) async throws -> Response {
         try await withUnsafeThrowingContinuation { continuation in
             let startDrain = state.withLock { s -> Bool in
@@ -55,7 +66,8 @@ public final class GroupCommitQueue<Request: Sendable, Response: Sendable>: Send
         }
     }
 
-    private func drain() {
+    @inlinable
+    func drain() {
         while true {
             let batch = state.withLock { s -> [Waiting] in
                 if s.pending.isEmpty {
