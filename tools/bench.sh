@@ -80,6 +80,11 @@ run_engine() {
         for callers in 1 64 1024; do
             emit "refresh-$callers" "$round" "$($SWIFT engine-refresh "$(fresh e)" "$callers" 3 durable 2>/dev/null)"
         done
+        # The 1,024-caller ratio: the raw limit measured right before and right after it
+        # (their mean is the round's limit), as the machine's speed drifts within seconds.
+        emit refresh-limit "$round" "$($CRYPTO sign es256 "$WORK/input-ES256" 2 "$(nproc)")"
+        emit refresh-limit "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 2>/dev/null)"
+        emit refresh-limit "$round" "$($CRYPTO sign es256 "$WORK/input-ES256" 2 "$(nproc)")"
         emit login "$round" "$($SWIFT engine-login "$(fresh e)" 64 3 2>/dev/null)"
         emit check "$round" "$($SWIFT engine-check "$(fresh e)" 2 2>/dev/null)"
     done

@@ -63,6 +63,15 @@ if "signing" in by_pair:
             rr = rate(p, "engine-refresh")
             b = med([r["mean_batch"] for r in by_pair[p]["engine-refresh"]])
             print(f"| durable refreshes, {callers} concurrent callers | {fmt(rr)} | {rr / raw:.0%} | {b:.1f} |")
+    if "refresh-limit" in by_pair:
+        per_round = defaultdict(lambda: {"raw": [], "ours": []})
+        for r in by_pair["refresh-limit"]["raw-sign"]:
+            per_round[r["round"]]["raw"].append(r["per_second"])
+        for r in by_pair["refresh-limit"]["engine-refresh"]:
+            per_round[r["round"]]["ours"].append(r["per_second"])
+        q = [statistics.mean(v["ours"]) / statistics.mean(v["raw"]) for v in per_round.values() if v["raw"] and v["ours"]]
+        print(f"| durable refreshes, 1024 callers, between two raw-signing runs | {fmt(rate('refresh-limit', 'engine-refresh'))} "
+              f"| **{med(q):.0%}** of the mean of the two ({fmt(rate('refresh-limit', 'raw-sign'))}/s; rounds {min(q):.0%}–{max(q):.0%}) | — |")
     if "login" in by_pair:
         print(f"| durable logins, 64 concurrent callers | {fmt(rate('login', 'engine-login'))} | — | — |")
     if "check" in by_pair:

@@ -18,7 +18,11 @@ public final class AuthEngine: Sendable {
     public let keys: KeyRing
     let state: SharedProjection
     private let queue: GroupCommitQueue<Command, Decision.Answer>
-    private let signing: Mutex<AccessTokenIssuer>
+    // Swapped whole when the signing key rotates. A mint takes the lock only to retain the
+    // box: copying the issuer out retained each of its fields, on both cores, per token.
+    private let signing: Mutex<IssuerBox>
+    // Refresh-token keys are fixed while the engine runs (read from the data directory).
+    private let refreshTokens: RefreshTokenCodec
     private let verifying: Mutex<AccessTokenVerifier>
     /// How start-up went: which snapshot, how many events replayed.
     public let startup: StartupReport
@@ -64,9 +68,10 @@ public final class AuthEngine: Sendable {
         self.startup = startup
         self.snapshots = snapshots
         state = SharedProjection(projection)
-        signing = Mutex(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience))
+        signing = Mutex(IssuerBox(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience)))
+        refreshTokens = keys.refreshTokens
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
-        let writer = BatchWriter(configuration: configuration, log: log, keys: keys)
+        let writer = BatchWriter(configuration: configuration, log: log, refreshTokens: refreshTokens)
         let schedule = snapshotting
         queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
             let results = writer.process(commands, state)
@@ -144,7 +149,7 @@ public final class AuthEngine: Sendable {
     /// Makes a new key the signing key; the old one stays published until its tokens expire.
     public func rotateSigningKey(algorithm: JWSAlgorithm? = nil) async throws {
         let key = try await keys.rotate(algorithm: algorithm)
-        signing.withLock { $0 = AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience) }
+        signing.withLock { $0 = IssuerBox(AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience)) }
         verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
     }
 
@@ -157,15 +162,15 @@ public final class AuthEngine: Sendable {
     }
 
     private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
-        let issuer = signing.withLock { $0 }
+        let box = signing.withLock { $0 }
         let access: String
         do {
-            access = try issuer.issue(subject: s.user, sessionID: s.id.description, now: now.seconds,
+            access = try box.issuer.issue(subject: s.user, sessionID: s.id.description, now: now.seconds,
                                       custom: custom, lifetimeSeconds: Int64(s.lifetimes.accessToken)).token
         } catch {
             throw EngineError(.invalidRequest, "could not issue the access token: \(error)")
         }
-        let refresh = keys.refreshTokens.token(sessionHigh: s.id.high, sessionLow: s.id.low, generation: generation)
+        let refresh = refreshTokens.token(sessionHigh: s.id.high, sessionLow: s.id.low, generation: generation)
         return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: now.adding(seconds: Int64(s.lifetimes.accessToken)),
                              refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
     }
@@ -226,7 +231,7 @@ public final class AuthEngine: Sendable {
     /// What presenting `refreshToken` would do now, without doing it.
     public func refreshTokenStatus(_ refreshToken: String) -> RefreshTokenStatus {
         let now = configuration.clock.now()
-        guard let token = try? keys.refreshTokens.authenticate(refreshToken) else { return .invalid(.invalidRefreshToken) }
+        guard let token = try? refreshTokens.authenticate(refreshToken) else { return .invalid(.invalidRefreshToken) }
         let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
         return state.withLock { p in
             guard let s = p.session(id) else { return .invalid(p.revokedUntil(id) != nil ? .sessionRevoked : .sessionNotFound) }
@@ -254,6 +259,12 @@ public final class AuthEngine: Sendable {
     }
 }
 
+/// The access-token issuer of the current signing key.
+final class IssuerBox: Sendable {
+    let issuer: AccessTokenIssuer
+    init(_ issuer: AccessTokenIssuer) { self.issuer = issuer }
+}
+
 /// The live projection, shared by the writer (which alone changes it) and every reader.
 final class SharedProjection: Sendable {
     private let mutex: Mutex<Projection>
@@ -265,7 +276,7 @@ final class SharedProjection: Sendable {
 struct BatchWriter: Sendable {
     let configuration: EngineConfiguration
     let log: EventLog
-    let keys: KeyRing
+    let refreshTokens: RefreshTokenCodec
 
     func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
         let now = configuration.clock.now()
@@ -277,7 +288,7 @@ struct BatchWriter: Sendable {
             // A snapshot of the committed state: copying it is O(1) (copy-on-write), and it is
             // released before the live state changes, so it never forces a copy.
             var overlay = BatchOverlay(base: state.withLock { $0 })
-            let decider = CommandDecider(configuration: configuration, refreshTokens: keys.refreshTokens, now: now)
+            let decider = CommandDecider(configuration: configuration, refreshTokens: refreshTokens, now: now)
             for command in commands {
                 do {
                     let d = try decider.decide(command, &overlay)
