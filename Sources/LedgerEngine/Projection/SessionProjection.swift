@@ -66,8 +66,8 @@ public struct SessionProjection: Sendable {
                             p.apply(.refreshRotated(RefreshRotated(session: e.session!, generation: e.generation, ip: e.ip)),
                                     user: nil, at: e.time, position: e.position)
                         } else {
-                            // Field by field: passing the pair made the compiler copy it
-                            // (and its strings) for each call.
+                            // Field by field, so that the pair (and its strings) is read in
+                            // place rather than copied out for the call.
                             p.apply(others[Int(e.other)].event, user: others[Int(e.other)].user, at: e.time, position: e.position)
                         }
                         applied += 1
