@@ -26,7 +26,18 @@
 static inline void authledger_hmac_sha256_schedule(const unsigned char *key, size_t length,
                                                    SHA256_CTX *inner, SHA256_CTX *outer) {
     unsigned char k[64] = {0}, pad[64];
-    if (length > 64) SHA256(key, length, k); else if (length > 0) memcpy(k, key, length);
+    SHA256_CTX c;
+    if (length > 64) {
+        /* Keys longer than a block are hashed first (RFC 2104). SHA256_Init/Update/Final
+           cannot fail, unlike the one-shot SHA256(), which fetches through the provider
+           layer and would leave an all-zero key behind if that failed. */
+        SHA256_Init(&c);
+        SHA256_Update(&c, key, length);
+        SHA256_Final(k, &c);
+        OPENSSL_cleanse(&c, sizeof c);
+    } else if (length > 0) {
+        memcpy(k, key, length);
+    }
     for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
     SHA256_Init(inner);
     SHA256_Update(inner, pad, 64);
