@@ -8,34 +8,7 @@ extension EventLog {
     @discardableResult
     public func scan(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
                      _ body: (RecordView) throws -> Bool) throws -> UInt64 {
-        var next = max(start, 1)
-        while next <= end {
-            let (visited, stop) = try translatingErrors {
-                try env.read { txn in
-                    try txn.withCursor(logDB) { cursor -> (UInt64, Bool) in
-                        var count = 0
-                        var entry = try cursor.seek(integerKey: next)
-                        var pos = next
-                        while let e = entry, count < batchSize {
-                            guard let key = e.integerKey, key < .max else {
-                                throw LogError(.corruptRecord(position: pos, "the log holds a key that is not a valid position after this one"))
-                            }
-                            pos = key
-                            if pos > end { return (pos, true) }
-                            let view = try RecordView(position: pos, bytes: e.value)
-                            if try !body(view) { return (pos + 1, true) }
-                            count += 1
-                            pos += 1
-                            entry = try cursor.move(MDB_NEXT)
-                        }
-                        return (pos, entry == nil)
-                    }
-                }
-            }
-            next = visited
-            if stop { break }
-        }
-        return next
+        try walk(from: start, through: end, batchSize: batchSize, visit: body, endOfBatch: { true })
     }
 
     /// Like ``scan(from:through:batchSize:_:)``, but hands over each read transaction's
@@ -44,29 +17,44 @@ extension EventLog {
     /// Stops when `body` returns false.
     public func scanBatches(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
                             _ body: ([RecordView]) throws -> Bool) throws {
-        var next = max(start, 1)
         var views: [RecordView] = []
         views.reserveCapacity(min(batchSize, 1 << 16))
+        try walk(from: start, through: end, batchSize: batchSize,
+                 visit: { views.append($0); return true },
+                 endOfBatch: {
+                     defer { views.removeAll(keepingCapacity: true) }
+                     return try body(views)
+                 })
+    }
+
+    /// The loop both scans share: records `start` through `end`, at most `batchSize` per
+    /// read transaction. `visit` sees each record and `endOfBatch` runs after each
+    /// transaction's records; either stops the walk by returning false.
+    /// - Returns: the position after the last record visited.
+    @discardableResult
+    private func walk(from start: UInt64, through end: UInt64, batchSize: Int,
+                      visit: (RecordView) throws -> Bool, endOfBatch: () throws -> Bool) throws -> UInt64 {
+        var next = max(start, 1)
         while next <= end {
             let (visited, stop) = try translatingErrors {
                 try env.read { txn in
                     try txn.withCursor(logDB) { cursor -> (UInt64, Bool) in
-                        views.removeAll(keepingCapacity: true)
-                        defer { views.removeAll(keepingCapacity: true) }
+                        var count = 0
                         var entry = try cursor.seek(integerKey: next)
                         var pos = next
                         var reachedEnd = false
-                        while let e = entry, views.count < batchSize {
+                        while let e = entry, count < batchSize {
                             guard let key = e.integerKey, key < .max else {
                                 throw LogError(.corruptRecord(position: pos, "the log holds a key that is not a valid position after this one"))
                             }
                             pos = key
                             if pos > end { reachedEnd = true; break }
-                            views.append(try RecordView(position: pos, bytes: e.value))
+                            if try !visit(try RecordView(position: pos, bytes: e.value)) { return (pos + 1, true) }
+                            count += 1
                             pos += 1
                             entry = try cursor.move(MDB_NEXT)
                         }
-                        if !views.isEmpty, try !body(views) { return (pos, true) }
+                        if count > 0, try !endOfBatch() { return (pos, true) }
                         return (pos, reachedEnd || entry == nil)
                     }
                 }
@@ -74,6 +62,7 @@ extension EventLog {
             next = visited
             if stop { break }
         }
+        return next
     }
 
     /// Calls `body` for each record without a user (key lifecycle events and the like),

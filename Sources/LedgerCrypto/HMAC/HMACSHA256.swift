@@ -1,8 +1,5 @@
 import CCrypto
 
-import Glibc
-import Synchronization
-
 /// HMAC-SHA-256 (RFC 2104) over libcrypto's SHA-256, with a key of at least 32 bytes. The
 /// key itself is not kept, only its schedule.
 public struct HMACSHA256: Sendable {

@@ -33,21 +33,12 @@ struct Projection: ProjectionStore, Sendable {
 
     func session(_ id: SessionID) -> SessionRecord? { sessions[id].map { record(id, $0) } }
 
-    mutating func setSession(_ id: SessionID, _ r: SessionRecord?) {
-        guard let r else { sessions[id] = nil; return }
-        sessions[id] = pack(r, user: names.intern(r.user), fingerprint: r.device.fingerprint)
-    }
-
-    private mutating func pack(_ r: SessionRecord, user: UInt32, fingerprint: UInt64) -> PackedSession {
-        PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP),
-                      user: user, device: devices.intern(Device(label: r.device.label, userAgent: r.device.userAgent, ip: .unknown), fingerprint: fingerprint),
-                      generation: r.generation, lifetimes: devices.intern(r.lifetimes))
-    }
-
     // One hash of the name per login; none per logout, revocation or expiry.
     mutating func startSession(_ r: SessionRecord, fingerprint: UInt64) {
         let user = names.intern(r.user)
-        sessions[r.id] = pack(r, user: user, fingerprint: fingerprint)
+        sessions[r.id] = PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP),
+                                       user: user, device: devices.intern(r.device, fingerprint: fingerprint),
+                                       generation: r.generation, lifetimes: devices.intern(r.lifetimes))
         users.modify(user) { $0.add(session: r.id, device: fingerprint) }
     }
 
@@ -58,7 +49,6 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     func user(_ name: String) -> UserRecord? { names.lookup(name).flatMap { users[$0] } }
-    mutating func setUser(_ name: String, _ record: UserRecord?) { users.modify(names.intern(name)) { $0 = record ?? UserRecord() } }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked.until[id] }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked.insert(id, until: t) }
     // In place, through `values[index]` (the optional subscript would move the value out
@@ -181,12 +171,10 @@ struct BatchOverlay: ProjectionStore {
         if let changed = sessions[id] { return changed }
         return base.session(id)
     }
-    mutating func setSession(_ id: SessionID, _ record: SessionRecord?) { sessions[id] = .some(record) }
     func user(_ name: String) -> UserRecord? {
         if let changed = users[name] { return changed }
         return base.user(name)
     }
-    mutating func setUser(_ name: String, _ record: UserRecord?) { users[name] = .some(record) }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked[id] ?? base.revokedUntil(id) }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked[id] = max(revoked[id] ?? t, t) }
     mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
@@ -194,12 +182,24 @@ struct BatchOverlay: ProjectionStore {
         s.generation = generation
         s.rotatedAt = t
         s.lastIP = ip
-        setSession(id, s)
+        sessions[id] = .some(s)
     }
 
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
         var u = user(name) ?? UserRecord()
         body(&u)
-        setUser(name, u.isEmpty ? nil : u)
+        users[name] = .some(u.isEmpty ? nil : u)
+    }
+
+    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64) {
+        sessions[record.id] = .some(record)
+        modifyUser(record.user) { $0.add(session: record.id, device: fingerprint) }
+    }
+
+    mutating func endSession(_ id: SessionID) -> SessionLifetimes? {
+        guard let s = session(id) else { return nil }
+        sessions[id] = .some(nil)
+        modifyUser(s.user) { $0.remove(session: id) }
+        return s.lifetimes
     }
 }

@@ -6,9 +6,7 @@ import LedgerLog
 /// ``apply(_:user:at:revocationSlackSeconds:)``, so live appends and replay share one code path.
 protocol ProjectionStore {
     func session(_ id: SessionID) -> SessionRecord?
-    mutating func setSession(_ id: SessionID, _ record: SessionRecord?)
     func user(_ name: String) -> UserRecord?
-    mutating func setUser(_ name: String, _ record: UserRecord?)
     func revokedUntil(_ id: SessionID) -> Timestamp?
     mutating func markRevoked(_ id: SessionID, until: Timestamp)
     /// Records a rotation in place; nothing if the session does not exist.
@@ -64,20 +62,6 @@ extension ProjectionStore {
     private mutating func end(_ id: SessionID, at t: Timestamp, slack: Int64) {
         guard let lifetimes = endSession(id) else { return }
         markRevoked(id, until: t.adding(seconds: Int64(lifetimes.accessToken) + slack))
-    }
-
-    // The general forms, through the other requirements; the live projection has faster
-    // ones that never hash the user's name.
-    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64) {
-        setSession(record.id, record)
-        modifyUser(record.user) { $0.add(session: record.id, device: fingerprint) }
-    }
-
-    mutating func endSession(_ id: SessionID) -> SessionLifetimes? {
-        guard let s = session(id) else { return nil }
-        setSession(id, nil)
-        modifyUser(s.user) { $0.remove(session: id) }
-        return s.lifetimes
     }
 
     /// The user's sessions that are usable at `now`, oldest first.

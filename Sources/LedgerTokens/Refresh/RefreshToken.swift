@@ -125,9 +125,10 @@ public struct RefreshTokenCodec: Sendable {
             }
             let computed = UnsafeMutableRawBufferPointer(rebasing: scratch[Self.scratchBytes...])
             mac.authenticate(UnsafeRawBufferPointer(rebasing: scratch[..<Self.messageBytes]), into: computed)
-            var diff: UInt8 = 0
-            for i in 0..<32 { diff |= computed[i] ^ scratch[Self.messageBytes + i] }
-            guard diff == 0 else { return .failure(RefreshTokenError(kind: .forged, reason: "the token's MAC does not verify")) }
+            let presented = UnsafeRawBufferPointer(rebasing: scratch[Self.messageBytes..<Self.scratchBytes])
+            guard constantTimeEquals(UnsafeRawBufferPointer(computed), presented) else {
+                return .failure(RefreshTokenError(kind: .forged, reason: "the token's MAC does not verify"))
+            }
             return .success(RefreshToken(keyID: keyID,
                                          sessionHigh: UInt64(bigEndian: scratch.loadUnaligned(fromByteOffset: d + 1, as: UInt64.self)),
                                          sessionLow: UInt64(bigEndian: scratch.loadUnaligned(fromByteOffset: d + 9, as: UInt64.self)),
