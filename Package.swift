@@ -33,7 +33,7 @@ let package = Package(
         // The append-only, hash-chained event log over LMDB.
         .target(name: "LedgerLog", dependencies: ["CLMDB", "LedgerCrypto"], swiftSettings: strict),
         // The catalogue of auth events and their stable binary encoding.
-        .target(name: "LedgerEvents", dependencies: ["LedgerLog"], swiftSettings: strict),
+        .target(name: "LedgerEvents", dependencies: ["LedgerLog", "LedgerCrypto"], swiftSettings: strict),
         // The engine: sessions, rotation, revocation, projections, and the key ring.
         .target(
             name: "LedgerEngine",

@@ -1,3 +1,4 @@
+import LedgerCrypto
 import LedgerLog
 
 /// Every kind of event AuthLedger records. Payload layouts are in `docs/EVENTS.md`;
@@ -87,6 +88,18 @@ public struct Device: Sendable, Equatable, Hashable {
     public var ip: IPAddress
     public init(label: String, userAgent: String = "", ip: IPAddress = .unknown) {
         self.label = label; self.userAgent = userAgent; self.ip = ip
+    }
+
+    // By bytes, not canonical equivalence: a label that differs in any byte is another
+    // device (for the new-device rule, and for how the device is shown back to its user).
+    public static func == (a: Device, b: Device) -> Bool {
+        a.label.hasSameBytes(as: b.label) && a.userAgent.hasSameBytes(as: b.userAgent) && a.ip == b.ip
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ExactString(label))
+        hasher.combine(ExactString(userAgent))
+        hasher.combine(ip)
     }
 }
 

@@ -300,3 +300,21 @@ struct GlobalIndexTests {
         #expect(try Self.indexed(reader) == expected)
     }
 }
+
+@Suite("Bounded records")
+struct BoundedRecordTests {
+    @Test("a record of 65,535 bytes is stored and read back; one byte more is refused and nothing is written")
+    func recordCap() async throws {
+        let dir = TemporaryDirectory()
+        let log = try openLog(dir)
+        let user = "u"
+        let fixed = 12 + user.utf8.count + 32
+        let largest = PendingEvent(type: 200, schemaVersion: 1, user: user, payload: [UInt8](repeating: 7, count: 65_535 - fixed))
+        try await log.append(largest)
+        #expect(try #require(try log.record(at: 1)).storedBytes.count == 65_535)
+        let tooLarge = PendingEvent(type: 200, schemaVersion: 1, user: user, payload: [UInt8](repeating: 7, count: 65_536 - fixed))
+        await #expect(throws: LogError.self) { try await log.append(tooLarge) }
+        #expect(throws: LogError.self) { _ = try log.commit(groups: [[tooLarge]]) }
+        #expect(try log.head().position == 1)
+    }
+}

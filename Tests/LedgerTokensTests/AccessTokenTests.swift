@@ -299,3 +299,22 @@ struct VerifierHardeningTests {
         }
     }
 }
+
+@Suite("Key ids are exact bytes")
+struct KeyIDBytesTests {
+    @Test("a token naming a kid canonically equal to a published one, but with other bytes, finds no key")
+    func canonicallyEquivalentKid() throws {
+        let f = try Fixture(.es256)
+        let published = "Caf\u{E9}", lookalike = "Cafe\u{301}"
+        #expect(published == lookalike)   // equal as Swift Strings …
+        let keys = JWKS([f.key.verificationKey.withKID(published)])
+        #expect(keys[published] != nil)
+        #expect(keys[lookalike] == nil)   // … but not as key ids
+        let verifier = AccessTokenVerifier(keys: keys, policy: f.verifier.policy)
+        let payload = #"{"iss":"https://auth.example","sub":"alice","aud":"api","sid":"s1","iat":1767225600,"exp":1767225900,"jti":"x"}"#
+        func header(_ kid: String) -> String { #"{"alg":"ES256","typ":"at+jwt","kid":"\#(kid)"}"# }
+        _ = try verifier.verify(try f.forge(header: header(published), payload: payload), now: f.now)
+        let forged = try f.forge(header: header(lookalike), payload: payload)
+        #expect { _ = try verifier.verify(forged, now: f.now) } throws: { ($0 as? TokenError)?.check == .keyID }
+    }
+}

@@ -71,7 +71,7 @@ public final class AuthEngine: Sendable {
         signing = Mutex(IssuerBox(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience)))
         refreshTokens = keys.refreshTokens
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
-        let writer = BatchWriter(configuration: configuration, log: log, refreshTokens: refreshTokens)
+        let writer = BatchWriter(configuration: configuration, log: log)
         let schedule = snapshotting
         queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
             let results = writer.process(commands, state)
@@ -87,6 +87,7 @@ public final class AuthEngine: Sendable {
     }
 
     private func run(_ command: Command) async throws(EngineError) -> Decision.Answer {
+        try CommandValidation.check(command)
         let answer: Decision.Answer
         do { answer = try await queue.submit(command) } catch let e as EngineError { throw e } catch {
             throw EngineError(.storage, "the change could not be made durable: \(error)")
@@ -111,10 +112,14 @@ public final class AuthEngine: Sendable {
                         customClaims: [String: JSONValue] = [:]) async throws(EngineError) -> SessionTokens {
         // Checked before anything is committed: a rotation whose token cannot be minted would
         // leave the client holding a token that later looks like reuse.
-        if let clash = customClaims.keys.first(where: AccessTokenClaims.isRegistered) {
-            throw EngineError(.invalidRequest, "custom claim \"\(clash)\" would replace a registered claim")
+        try CommandValidation.customClaims(customClaims)
+        let token: RefreshToken
+        do { token = try refreshTokens.authenticate(refreshToken) } catch {
+            // Forged or malformed: refused here, without a trace in the log and without
+            // reaching the writer.
+            throw EngineError(.invalidRefreshToken, error.description)
         }
-        guard case let .tokens(session, generation, at) = try await run(.refresh(token: refreshToken, ip: ip.normalized)) else {
+        guard case let .tokens(session, generation, at) = try await run(.refresh(token: token, ip: ip.normalized)) else {
             fatalError("refresh answers with tokens")
         }
         return try mint(session, generation: generation, at: at, custom: customClaims)
@@ -163,15 +168,17 @@ public final class AuthEngine: Sendable {
 
     private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
         let box = signing.withLock { $0 }
+        // No access token outlives its session: `exp` is at most the session's expiry.
+        let expires = min(now.seconds + Int64(s.lifetimes.accessToken), s.expiresAt.seconds)
         let access: String
         do {
             access = try box.issuer.issue(subject: s.user, sessionID: s.id.description, now: now.seconds,
-                                      custom: custom, lifetimeSeconds: Int64(s.lifetimes.accessToken)).token
+                                          custom: custom, lifetimeSeconds: expires - now.seconds).token
         } catch {
             throw EngineError(.invalidRequest, "could not issue the access token: \(error)")
         }
         let refresh = refreshTokens.token(sessionHigh: s.id.high, sessionLow: s.id.low, generation: generation)
-        return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: now.adding(seconds: Int64(s.lifetimes.accessToken)),
+        return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: Timestamp(seconds: expires),
                              refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
     }
 
@@ -210,8 +217,16 @@ public final class AuthEngine: Sendable {
     /// Whether access tokens of `session` must be refused now (it was ended or revoked, and
     /// its last access token has not yet expired).
     public func isRevoked(session: SessionID) -> Bool {
-        let now = configuration.clock.now()
-        return state.withLock { $0.revoked.contains(session, at: now) }
+        refusesTokens(of: session, at: configuration.clock.now())
+    }
+
+    /// Whether access tokens of `id` must be refused at `now`: it was ended, revoked or has
+    /// expired, and one of its tokens could still be within its lifetime.
+    private func refusesTokens(of id: SessionID, at now: Timestamp) -> Bool {
+        switch state.withLock({ $0.standing(id, at: now, slack: configuration.leewaySeconds) }) {
+        case .expired, .ended: return true
+        case .active, .unknown: return false
+        }
     }
 
     /// Verifies an access token statelessly (signature and claims) and statefully (its
@@ -222,8 +237,8 @@ public final class AuthEngine: Sendable {
         do { claims = try verifying.withLock { $0 }.verify(token, now: now.seconds) } catch {
             throw EngineError(.invalidAccessToken(error.check), error.description)
         }
-        if let id = SessionID(hex: claims.sessionID), state.withLock({ $0.revoked.contains(id, at: now) }) {
-            throw EngineError(.invalidAccessToken(.revoked), "session \(id) was ended or revoked")
+        if let id = SessionID(hex: claims.sessionID), refusesTokens(of: id, at: now) {
+            throw EngineError(.invalidAccessToken(.revoked), "session \(id) was ended, revoked or has expired")
         }
         return claims
     }
@@ -233,13 +248,17 @@ public final class AuthEngine: Sendable {
         let now = configuration.clock.now()
         guard let token = try? refreshTokens.authenticate(refreshToken) else { return .invalid(.invalidRefreshToken) }
         let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
-        return state.withLock { p in
-            guard let s = p.session(id) else { return .invalid(p.revokedUntil(id) != nil ? .sessionRevoked : .sessionNotFound) }
-            guard s.isActive(at: now) else { return .invalid(.sessionExpired) }
-            let c = s.generation, g = token.generation
-            if g == c { return .current }
-            if g &+ 1 == c && now < s.rotatedAt.adding(seconds: configuration.graceWindowSeconds) { return .withinGrace }
-            return .reused(g > c ? .orphanedBranch : (g &+ 1 == c ? .recentPredecessor : .staleLineage))
+        let standing = state.withLock { $0.standing(id, at: now, slack: configuration.leewaySeconds) }
+        switch standing {
+        case let .active(s):
+            switch RotationRule.classify(presented: token.generation, of: s, at: now, graceSeconds: configuration.graceWindowSeconds) {
+            case .current: return .current
+            case .withinGrace: return .withinGrace
+            case let .reused(kind): return .reused(kind)
+            }
+        case .expired: return .invalid(.sessionExpired)
+        case .ended: return .invalid(.sessionRevoked)
+        case .unknown: return .invalid(.sessionNotFound)
         }
     }
 
@@ -276,7 +295,6 @@ final class SharedProjection: Sendable {
 struct BatchWriter: Sendable {
     let configuration: EngineConfiguration
     let log: EventLog
-    let refreshTokens: RefreshTokenCodec
 
     func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
         let now = configuration.clock.now()
@@ -288,7 +306,7 @@ struct BatchWriter: Sendable {
             // A snapshot of the committed state: copying it is O(1) (copy-on-write), and it is
             // released before the live state changes, so it never forces a copy.
             var overlay = BatchOverlay(base: state.withLock { $0 })
-            let decider = CommandDecider(configuration: configuration, refreshTokens: refreshTokens, now: now)
+            let decider = CommandDecider(configuration: configuration, now: now)
             for command in commands {
                 do {
                     let d = try decider.decide(command, &overlay)

@@ -6,7 +6,9 @@ import LedgerTokens
 /// effects of earlier commands in the same batch.
 enum Command: Sendable {
     case login(LoginRequest)
-    case refresh(token: String, ip: IPAddress)
+    /// A refresh token already authenticated (its MAC checked) by the caller's task, so
+    /// forgeries cost the callers' cores and never the single writer's time.
+    case refresh(token: RefreshToken, ip: IPAddress)
     case logout(SessionID)
     case logoutAll(user: String, except: SessionID?, reason: RevocationReason, actor: String)
     case revoke(SessionID, actor: String)
@@ -33,7 +35,6 @@ struct Decision {
 /// own events to that store so later commands in the batch see them, and never does I/O.
 struct CommandDecider {
     let configuration: EngineConfiguration
-    let refreshTokens: RefreshTokenCodec
     let now: Timestamp
 
     func decide<S: ProjectionStore>(_ command: Command, _ store: inout S) throws(EngineError) -> Decision {
@@ -44,7 +45,6 @@ struct CommandDecider {
         }
         switch command {
         case let .login(request):
-            try Self.validate(request)
             let previous = store.user(request.user)
             if previous?.banned == true { throw EngineError(.userBanned, "user \(request.user) is banned") }
             let id = SessionID.random()
@@ -67,12 +67,7 @@ struct CommandDecider {
             }
             d.answer = .tokens(store.session(id)!, generation: 1, at: now)
 
-        case let .refresh(text, ip):
-            let token: RefreshToken
-            do { token = try refreshTokens.authenticate(text) } catch {
-                // Forged or malformed: refused without a trace in the log.
-                throw EngineError(.invalidRefreshToken, error.description)
-            }
+        case let .refresh(token, ip):
             let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
             let s = try liveSession(id, store)
             let c = s.generation, p = token.generation
@@ -83,16 +78,16 @@ struct CommandDecider {
                                                                 detail: "refresh from \(ip), last seen from \(s.lastIP)")), s.user)
                 }
             }
-            if p == c {
+            switch RotationRule.classify(presented: p, of: s, at: now, graceSeconds: configuration.graceWindowSeconds) {
+            case .current:
                 emit(.refreshRotated(RefreshRotated(session: id, generation: c + 1, ip: ip)), s.user)
                 flagNetworkChange()
                 d.answer = .tokens(store.session(id)!, generation: c + 1, at: now)
-            } else if p &+ 1 == c && now < s.rotatedAt.adding(seconds: configuration.graceWindowSeconds) {
+            case .withinGrace:
                 // A lost response or a concurrent tab: hand out the current token again.
                 flagNetworkChange()
                 d.answer = .tokens(s, generation: c, at: now)
-            } else {
-                let kind: ReuseClassification = p > c ? .orphanedBranch : (p &+ 1 == c ? .recentPredecessor : .staleLineage)
+            case let .reused(kind):
                 emit(.refreshReuseDetected(RefreshReuseDetected(session: id, presentedGeneration: p, currentGeneration: c,
                                                                 classification: kind, ip: ip)), s.user)
                 emit(.sessionRevoked(SessionRevoked(session: id, reason: .reuseDetected, actor: "system")), s.user)
@@ -105,30 +100,27 @@ struct CommandDecider {
             }
 
         case let .logout(id):
-            guard let s = store.session(id) else {
-                if store.revokedUntil(id) != nil { return d }  // already ended: logging out twice is fine
-                throw EngineError(.sessionNotFound, "no active session \(id)")
+            switch store.standing(id, at: now, slack: configuration.leewaySeconds) {
+            case let .active(s), let .expired(s): emit(.sessionEnded(SessionEnded(session: id)), s.user)
+            case .ended: return d  // already ended: logging out twice is fine
+            case .unknown: throw EngineError(.sessionNotFound, "no session \(id) (it never existed, or ended or expired long ago)")
             }
-            emit(.sessionEnded(SessionEnded(session: id)), s.user)
 
         case let .logoutAll(user, except, reason, actor):
-            try Self.validateUser(user)
             emit(.userSessionsRevoked(UserSessionsRevoked(except: except, reason: reason, actor: actor)), user)
 
         case let .revoke(id, actor):
-            guard let s = store.session(id) else {
-                if store.revokedUntil(id) != nil { return d }
-                throw EngineError(.sessionNotFound, "no active session \(id)")
+            switch store.standing(id, at: now, slack: configuration.leewaySeconds) {
+            case let .active(s), let .expired(s): emit(.sessionRevoked(SessionRevoked(session: id, reason: .admin, actor: actor)), s.user)
+            case .ended: return d
+            case .unknown: throw EngineError(.sessionNotFound, "no session \(id) (it never existed, or ended or expired long ago)")
             }
-            emit(.sessionRevoked(SessionRevoked(session: id, reason: .admin, actor: actor)), s.user)
 
         case let .ban(user, actor, reason):
-            try Self.validateUser(user)
             emit(.userBanned(UserBanned(actor: actor, reason: reason)), user)
             emit(.userSessionsRevoked(UserSessionsRevoked(except: nil, reason: .ban, actor: actor)), user)
 
         case let .unban(user, actor):
-            try Self.validateUser(user)
             if store.user(user)?.banned == true { emit(.userUnbanned(UserUnbanned(actor: actor)), user) }
         }
         return d
@@ -136,25 +128,80 @@ struct CommandDecider {
 
     /// The session behind a refresh token, if it can still be refreshed.
     private func liveSession<S: ProjectionStore>(_ id: SessionID, _ store: S) throws(EngineError) -> SessionRecord {
-        guard let s = store.session(id) else {
-            if store.revokedUntil(id) != nil { throw EngineError(.sessionRevoked, "session \(id) was ended or revoked") }
-            throw EngineError(.sessionNotFound, "no active session \(id) (it may have expired)")
+        switch store.standing(id, at: now, slack: configuration.leewaySeconds) {
+        case let .active(s): return s
+        case let .expired(s): throw EngineError(.sessionExpired, "session \(id) expired at \(s.expiresAt)")
+        case .ended: throw EngineError(.sessionRevoked, "session \(id) was ended or revoked")
+        case .unknown: throw EngineError(.sessionNotFound, "no session \(id) (it never existed, or ended or expired long ago)")
         }
-        guard s.isActive(at: now) else { throw EngineError(.sessionExpired, "session \(id) expired at \(s.expiresAt)") }
-        return s
+    }
+}
+
+/// The rotation rule: what presenting generation `presented` of a live session's refresh
+/// token means. The one place the rule lives; the decider acts on it and
+/// ``AuthEngine/refreshTokenStatus(_:)`` reports it.
+enum RotationRule {
+    enum Outcome: Equatable {
+        case current, withinGrace, reused(ReuseClassification)
     }
 
-    static func validateUser(_ user: String) throws(EngineError) {
+    static func classify(presented p: UInt32, of s: SessionRecord, at now: Timestamp, graceSeconds: Int64) -> Outcome {
+        let c = s.generation
+        // The current token rotates. Its predecessor, within the grace window of the latest
+        // rotation, is a lost response or a second tab: it gets the current token again.
+        // Anything else genuine is reuse: older tokens, the predecessor after the window,
+        // and generations the log never issued (an old backup restored, a forked lineage).
+        if p == c { return .current }
+        if p &+ 1 == c && now < s.rotatedAt.adding(seconds: graceSeconds) { return .withinGrace }
+        return .reused(p > c ? .orphanedBranch : (p &+ 1 == c ? .recentPredecessor : .staleLineage))
+    }
+}
+
+/// The one place that checks what callers put into commands, before anything is queued:
+/// every field within ``FieldLimits`` (so every record written can be read back), and
+/// custom claims that neither replace a registered claim nor outgrow a token.
+enum CommandValidation {
+    static func user(_ user: String) throws(EngineError) {
         let n = user.utf8.count
-        guard n > 0, n <= 255 else { throw EngineError(.invalidRequest, "a user id must be 1 to 255 bytes of UTF-8; got \(n)") }
+        guard n > 0, n <= FieldLimits.user else {
+            throw EngineError(.invalidRequest, "a user id must be 1 to \(FieldLimits.user) bytes of UTF-8; got \(n)")
+        }
     }
 
-    static func validate(_ r: LoginRequest) throws(EngineError) {
-        try validateUser(r.user)
-        guard r.device.label.utf8.count <= 256 else { throw EngineError(.invalidRequest, "the device label is longer than 256 bytes") }
-        guard r.device.userAgent.utf8.count <= 1024 else { throw EngineError(.invalidRequest, "the user agent is longer than 1024 bytes") }
-        if let clash = r.customClaims.keys.first(where: AccessTokenClaims.isRegistered) {
+    static func field(_ value: String, _ name: String, limit: Int, required: Bool = false) throws(EngineError) {
+        let n = value.utf8.count
+        if required && n == 0 { throw EngineError(.invalidRequest, "the \(name) must not be empty") }
+        guard n <= limit else { throw EngineError(.invalidRequest, "the \(name) is \(n) bytes; at most \(limit) are allowed") }
+    }
+
+    static func actor(_ actor: String) throws(EngineError) { try field(actor, "actor", limit: FieldLimits.actor, required: true) }
+
+    static func customClaims(_ claims: [String: JSONValue]) throws(EngineError) {
+        guard !claims.isEmpty else { return }
+        if let clash = claims.keys.first(where: AccessTokenClaims.isRegistered) {
             throw EngineError(.invalidRequest, "custom claim \"\(clash)\" would replace a registered claim")
+        }
+        let n = JSONValue.object(claims).serialized.utf8.count
+        guard n <= FieldLimits.customClaims else {
+            throw EngineError(.invalidRequest, "the custom claims are \(n) bytes of JSON; at most \(FieldLimits.customClaims) are allowed")
+        }
+    }
+
+    static func login(_ r: LoginRequest) throws(EngineError) {
+        try user(r.user)
+        try field(r.device.label, "device label", limit: FieldLimits.deviceLabel)
+        try field(r.device.userAgent, "user agent", limit: FieldLimits.userAgent)
+        try customClaims(r.customClaims)
+    }
+
+    static func check(_ command: Command) throws(EngineError) {
+        switch command {
+        case let .login(r): try login(r)
+        case .refresh, .logout: return
+        case let .logoutAll(u, _, _, a): try user(u); try actor(a)
+        case let .revoke(_, a): try actor(a)
+        case let .ban(u, a, reason): try user(u); try actor(a); try field(reason, "ban reason", limit: FieldLimits.banReason)
+        case let .unban(u, a): try user(u); try actor(a)
         }
     }
 }

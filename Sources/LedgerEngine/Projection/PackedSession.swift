@@ -1,3 +1,4 @@
+import LedgerCrypto
 import LedgerEvents
 import LedgerLog
 
@@ -40,18 +41,20 @@ struct PackedSession: Sendable, Equatable {
 /// Interned strings, referred to by index.
 struct StringTable: Sendable {
     private(set) var strings: [String] = []
-    private var index: [String: UInt32] = [:]
+    // By exact bytes: user ids are opaque, so canonically equivalent spellings are two users.
+    private var index: [ExactString: UInt32] = [:]
 
     mutating func intern(_ s: String) -> UInt32 {
-        if let i = index[s] { return i }
+        let key = ExactString(s)
+        if let i = index[key] { return i }
         let i = UInt32(strings.count)
         strings.append(s)
-        index[s] = i
+        index[key] = i
         return i
     }
 
     /// The number of `s`, if it has been interned.
-    func lookup(_ s: String) -> UInt32? { index[s] }
+    func lookup(_ s: String) -> UInt32? { index[ExactString(s)] }
 
     subscript(_ i: UInt32) -> String { strings[Int(i)] }
 

@@ -42,10 +42,11 @@ struct Projection: ProjectionStore, Sendable {
         users.modify(user) { $0.add(session: r.id, device: fingerprint) }
     }
 
-    mutating func endSession(_ id: SessionID) -> SessionLifetimes? {
+    mutating func endSession(_ id: SessionID) -> (lifetimes: SessionLifetimes, expiresAt: Int64)? {
         guard let p = sessions.removeValue(forKey: id) else { return nil }
         users.modify(p.user) { $0.remove(session: id) }
-        return devices[lifetimes: p.lifetimes]
+        let lifetimes = devices[lifetimes: p.lifetimes]
+        return (lifetimes, lifetimes.expiry(createdAt: p.createdAt, rotatedAt: p.rotatedAt))
     }
 
     func user(_ name: String) -> UserRecord? { names.lookup(name).flatMap { users[$0] } }
@@ -93,12 +94,22 @@ struct Projection: ProjectionStore, Sendable {
         revoked.prune(before: t)
         guard t >= nextSweep else { return }
         nextSweep = t.adding(seconds: Self.sweepIntervalSeconds)
-        let expired = sessions.filter { !isActive($0.value, at: t) }
-        for (id, _) in expired { _ = endSession(id) }
+        // Only sessions none of whose access tokens can still verify: until then an expired
+        // session stays held, so ending it (logout, revocation, ban) still records its
+        // revocation and its tokens are refused whatever the sweep did.
+        let forgotten = sessions.filter { canForget($0.value, at: t) }
+        for (id, _) in forgotten { _ = endSession(id) }
     }
 
     func isActive(_ p: PackedSession, at t: Timestamp) -> Bool {
         t.microseconds < devices[lifetimes: p.lifetimes].expiry(createdAt: p.createdAt, rotatedAt: p.rotatedAt)
+    }
+
+    private func canForget(_ p: PackedSession, at t: Timestamp) -> Bool {
+        let lifetimes = devices[lifetimes: p.lifetimes]
+        let expiry = lifetimes.expiry(createdAt: p.createdAt, rotatedAt: p.rotatedAt)
+        guard t.microseconds >= expiry else { return false }
+        return t >= lifetimes.refuseTokensUntil(endedAt: Timestamp(microseconds: expiry), expiresAt: expiry, leewaySeconds: revocationSlackSeconds)
     }
 
     /// Installs state read from a snapshot.
@@ -137,7 +148,7 @@ struct Projection: ProjectionStore, Sendable {
             w.u32(s.generation)
         }
         w.u64(UInt64(users.count))
-        for (name, u) in users.nonEmpty.map({ (names[$0.id], $0.record) }).sorted(by: { $0.0 < $1.0 }) {
+        for (name, u) in users.nonEmpty.map({ (names[$0.id], $0.record) }).sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }) {
             w.string(name)
             w.u8(u.banned ? 1 : 0)
             w.u64(UInt64(u.sessions.count))
@@ -162,7 +173,7 @@ struct Projection: ProjectionStore, Sendable {
 struct BatchOverlay: ProjectionStore {
     let base: Projection
     private var sessions: [SessionID: SessionRecord?] = [:]
-    private var users: [String: UserRecord?] = [:]
+    private var users: [ExactString: UserRecord?] = [:]
     private var revoked: [SessionID: Timestamp] = [:]
 
     init(base: Projection) { self.base = base }
@@ -172,7 +183,7 @@ struct BatchOverlay: ProjectionStore {
         return base.session(id)
     }
     func user(_ name: String) -> UserRecord? {
-        if let changed = users[name] { return changed }
+        if let changed = users[ExactString(name)] { return changed }
         return base.user(name)
     }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked[id] ?? base.revokedUntil(id) }
@@ -188,7 +199,7 @@ struct BatchOverlay: ProjectionStore {
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void) {
         var u = user(name) ?? UserRecord()
         body(&u)
-        users[name] = .some(u.isEmpty ? nil : u)
+        users[ExactString(name)] = .some(u.isEmpty ? nil : u)
     }
 
     mutating func startSession(_ record: SessionRecord, fingerprint: UInt64) {
@@ -196,10 +207,10 @@ struct BatchOverlay: ProjectionStore {
         modifyUser(record.user) { $0.add(session: record.id, device: fingerprint) }
     }
 
-    mutating func endSession(_ id: SessionID) -> SessionLifetimes? {
+    mutating func endSession(_ id: SessionID) -> (lifetimes: SessionLifetimes, expiresAt: Int64)? {
         guard let s = session(id) else { return nil }
         sessions[id] = .some(nil)
         modifyUser(s.user) { $0.remove(session: id) }
-        return s.lifetimes
+        return (s.lifetimes, s.expiresAt.microseconds)
     }
 }

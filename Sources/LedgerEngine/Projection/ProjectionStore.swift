@@ -17,8 +17,8 @@ protocol ProjectionStore {
     /// `fingerprint` is the session's device fingerprint.
     mutating func startSession(_ record: SessionRecord, fingerprint: UInt64)
     /// Takes a session out of the active set and its user's sessions; returns its
-    /// lifetimes, or nil if it was not active.
-    mutating func endSession(_ id: SessionID) -> SessionLifetimes?
+    /// lifetimes and expiry (µs), or nil if it was not held.
+    mutating func endSession(_ id: SessionID) -> (lifetimes: SessionLifetimes, expiresAt: Int64)?
 }
 
 extension ProjectionStore {
@@ -60,8 +60,19 @@ extension ProjectionStore {
     /// Ends a session: it leaves the active set, and its access tokens are refused until
     /// the last one has expired.
     private mutating func end(_ id: SessionID, at t: Timestamp, slack: Int64) {
-        guard let lifetimes = endSession(id) else { return }
-        markRevoked(id, until: t.adding(seconds: Int64(lifetimes.accessToken) + slack))
+        guard let ended = endSession(id) else { return }
+        markRevoked(id, until: ended.lifetimes.refuseTokensUntil(endedAt: t, expiresAt: ended.expiresAt, leewaySeconds: slack))
+    }
+
+    /// Where `id` stands at `now`; `slack` is the verifiers' leeway.
+    func standing(_ id: SessionID, at now: Timestamp, slack: Int64) -> SessionStanding {
+        if let s = session(id) {
+            if s.isActive(at: now) { return .active(s) }
+            let forgetAt = s.lifetimes.refuseTokensUntil(endedAt: s.expiresAt, expiresAt: s.expiresAt.microseconds, leewaySeconds: slack)
+            return now < forgetAt ? .expired(s) : .unknown
+        }
+        if let until = revokedUntil(id), now < until { return .ended }
+        return .unknown
     }
 
     /// The user's sessions that are usable at `now`, oldest first.

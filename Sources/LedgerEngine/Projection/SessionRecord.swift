@@ -41,6 +41,33 @@ extension SessionLifetimes {
         }
         return min(plus(createdAt, absolute), plus(rotatedAt, min(refreshToken, idleTimeout)))
     }
+
+    /// Until when access tokens of a session that ended at `endedAt` (or expired at
+    /// `expiresAt`, whichever came first) must be refused.
+    ///
+    /// Tokens carry whole-second `exp` = ⌊issue time⌋ + lifetime, no token is issued after
+    /// the session ended or expired, and a verifier accepts while ⌊now⌋ ≤ exp + leeway. So
+    /// the last token that could verify stops at ⌊end⌋ + lifetime + leeway + 1 s; refusing
+    /// until exactly then leaves no sub-second gap at either end.
+    func refuseTokensUntil(endedAt: Timestamp, expiresAt: Int64, leewaySeconds: Int64) -> Timestamp {
+        let end = min(endedAt, Timestamp(microseconds: expiresAt))
+        return Timestamp(seconds: end.seconds + Int64(accessToken) + leewaySeconds + 1)
+    }
+}
+
+/// What the engine knows of a session at a moment. Derived from the projection and the
+/// time alone, never from when the sweep last ran, so every answer is the same before and
+/// after a sweep (and after a replay).
+enum SessionStanding {
+    /// Usable: it may refresh, and its access tokens verify.
+    case active(SessionRecord)
+    /// Expired (idle, refresh-token or absolute limit), while one of its access tokens could
+    /// still be within its lifetime: refused, and still remembered.
+    case expired(SessionRecord)
+    /// Ended or revoked, while one of its access tokens could still be within its lifetime.
+    case ended
+    /// Never existed, or ended or expired so long ago that none of its tokens is valid.
+    case unknown
 }
 
 /// A user's standing as the projection knows it.

@@ -22,6 +22,9 @@ enum RecordLayout {
     @usableFromInline static let hashSize = 32
     @usableFromInline static let minimumSize = headerSize + hashSize
     static let maxUserLength = 255
+    /// The largest record the writer accepts, so that every reader, whatever its buffers,
+    /// can read every record back.
+    static let maxRecordSize = 65_535
 
     /// Writes the record body followed by room for the hash into `buffer`, and returns
     /// the record's bytes (valid until the next encode).

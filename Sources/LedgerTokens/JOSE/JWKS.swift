@@ -1,19 +1,30 @@
+import LedgerCrypto
+
 /// A JSON Web Key Set (RFC 7517 §5): the public keys that verify tokens, by key id.
 public struct JWKS: Sendable, Equatable {
-    public private(set) var keys: [String: VerificationKey]
+    // By the kid's exact bytes: a token whose `kid` is merely canonically equivalent to a
+    // published one names another key, which does not exist.
+    private var byKID: [ExactString: VerificationKey]
 
     public init(_ keys: [VerificationKey] = []) {
-        self.keys = Dictionary(keys.map { ($0.kid, $0) }, uniquingKeysWith: { first, _ in first })
+        byKID = Dictionary(keys.map { (ExactString($0.kid), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public subscript(kid: String) -> VerificationKey? { keys[kid] }
+    /// The key whose kid has exactly these bytes.
+    public subscript(kid: String) -> VerificationKey? { byKID[ExactString(kid)] }
 
-    public mutating func insert(_ key: VerificationKey) { keys[key.kid] = key }
-    public mutating func remove(kid: String) { keys[kid] = nil }
+    /// The keys, ordered by the bytes of their kids.
+    public var keys: [VerificationKey] { kids.map { byKID[ExactString($0)]! } }
+    /// The kids, in byte order.
+    public var kids: [String] { byKID.keys.map(\.string).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    public var count: Int { byKID.count }
+
+    public mutating func insert(_ key: VerificationKey) { byKID[ExactString(key.kid)] = key }
+    public mutating func remove(kid: String) { byKID[ExactString(kid)] = nil }
 
     /// `{"keys":[…]}` with keys ordered by kid. Shared secrets are never included.
     public var document: JSONValue {
-        .object(["keys": .array(keys.keys.sorted().compactMap { keys[$0]!.jwk })])
+        .object(["keys": .array(keys.compactMap(\.jwk))])
     }
 
     /// Parses a JWKS document. Keys AuthLedger cannot use (other types, other uses) are
@@ -31,7 +42,7 @@ public struct JWKS: Sendable, Equatable {
                 continue
             }
             // Two keys under one kid would let the document's order pick the key.
-            guard set.keys[key.kid] == nil else { throw KeyError("two keys share kid \"\(key.kid)\"") }
+            guard set[key.kid] == nil else { throw KeyError("two keys share kid \"\(key.kid)\"") }
             set.insert(key)
         }
         return (set, skipped)

@@ -83,12 +83,12 @@ public struct CompactJWS: Sendable {
             guard let kid = kidValue.stringValue else { throw TokenError(.keyID, "the header's \"kid\" is not a string") }
             guard let k = keys[kid] else { throw TokenError(.keyID, "no key with kid \"\(kid)\" in the key set") }
             key = k
-        } else if keys.keys.count == 1 {
-            key = keys.keys.values.first!
+        } else if keys.count == 1 {
+            key = keys.keys[0]
         } else {
-            throw TokenError(.keyID, "the header has no \"kid\" and the key set has \(keys.keys.count) keys")
+            throw TokenError(.keyID, "the header has no \"kid\" and the key set has \(keys.count) keys")
         }
-        guard algName == key.algorithm.rawValue else {
+        guard algName.hasSameBytes(as: key.algorithm.rawValue) else {
             throw TokenError(.algorithm, "the header says \"\(algName)\" but key \"\(key.kid)\" is a \(key.algorithm.rawValue) key")
         }
         return key
