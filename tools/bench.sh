@@ -85,6 +85,15 @@ run_engine() {
         emit refresh-limit "$round" "$($CRYPTO sign es256 "$WORK/input-ES256" 2 "$(nproc)")"
         emit refresh-limit "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 2>/dev/null)"
         emit refresh-limit "$round" "$($CRYPTO sign es256 "$WORK/input-ES256" 2 "$(nproc)")"
+        # Durable refreshes while 1,024 other callers flood forged tokens, beside the same
+        # run without them (which goes first alternates by round).
+        if [ $((round % 2)) -eq 1 ]; then
+            emit forgery "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 0 2>/dev/null)"
+            emit forgery "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 1024 2>/dev/null)"
+        else
+            emit forgery "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 1024 2>/dev/null)"
+            emit forgery "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 0 2>/dev/null)"
+        fi
         emit login "$round" "$($SWIFT engine-login "$(fresh e)" 64 3 2>/dev/null)"
         emit check "$round" "$($SWIFT engine-check "$(fresh e)" 2 2>/dev/null)"
     done

@@ -72,6 +72,16 @@ if "signing" in by_pair:
         q = [statistics.mean(v["ours"]) / statistics.mean(v["raw"]) for v in per_round.values() if v["raw"] and v["ours"]]
         print(f"| durable refreshes, 1024 callers, between two raw-signing runs | {fmt(rate('refresh-limit', 'engine-refresh'))} "
               f"| **{med(q):.0%}** of the mean of the two ({fmt(rate('refresh-limit', 'raw-sign'))}/s; rounds {min(q):.0%}–{max(q):.0%}) | — |")
+    if "forgery" in by_pair:
+        per_round = defaultdict(dict)
+        for r in by_pair["forgery"]["engine-refresh"]:
+            per_round[r["round"]]["flood" if r.get("forgers") else "clean"] = r
+        q = [v["flood"]["per_second"] / v["clean"]["per_second"] for v in per_round.values() if "flood" in v and "clean" in v]
+        flood = [v["flood"] for v in per_round.values() if "flood" in v]
+        clean = [v["clean"] for v in per_round.values() if "clean" in v]
+        print(f"| durable refreshes, 1024 callers, while 1024 others send forged tokens | {fmt(med([r['per_second'] for r in flood]))} "
+              f"| **{med(q):.0%}** of the same run without forgeries ({fmt(med([r['per_second'] for r in clean]))}/s; rounds "
+              f"{min(q):.0%}–{max(q):.0%}); {fmt(med([r['forgeries_refused'] / r['seconds'] for r in flood]))} forgeries refused/s | — |")
     if "login" in by_pair:
         print(f"| durable logins, 64 concurrent callers | {fmt(rate('login', 'engine-login'))} | — | — |")
     if "check" in by_pair:

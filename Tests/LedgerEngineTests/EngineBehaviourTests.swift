@@ -200,7 +200,7 @@ struct ProjectionTests {
         #expect(!engine.isRevoked(session: t.session))
     }
 
-    @Test("expired sessions leave memory at the first hourly sweep (in event time) after their expiry")
+    @Test("expired sessions leave memory at the first hourly sweep (in event time) once none of their access tokens can verify")
     func expiredSessionsArePruned() async throws {
         let f = EngineFixture { $0.lifetimes = SessionLifetimes(accessToken: 60, refreshToken: 600, idleTimeout: 600, absolute: 3_600) }
         let engine = try await f.open()

@@ -16,15 +16,25 @@ enum EngineBenchmarks {
         return c
     }
 
-    /// `callers` tasks, each refreshing its own session back to back for `seconds`.
-    static func refresh(dir: String, callers: Int, seconds: Double, durable: Bool) async throws {
+    /// `callers` tasks, each refreshing its own session back to back for `seconds`; beside
+    /// them, `forgers` tasks presenting forged refresh tokens (genuine format and session
+    /// ids, wrong MAC) back to back, as a flood would.
+    static func refresh(dir: String, callers: Int, seconds: Double, durable: Bool, forgers: Int = 0) async throws {
         let engine = try await AuthEngine.open(dataDirectory: dir, configuration: configuration(durable: durable))
         var tokens: [String] = []
         for i in 0..<callers {
             tokens.append(try await engine.login(LoginRequest(user: "user-\(i)", device: Device(label: "bench"))).tokens.refreshToken)
         }
+        // One character of the tag changed (not the last, whose spare bits must stay zero):
+        // well formed, names a live session, forged; refusing it takes the MAC.
+        let forged = tokens.prefix(max(forgers, 1)).map { t in
+            var chars = Array(t)
+            let i = chars.count - 5
+            chars[i] = chars[i] == "A" ? "B" : "A"
+            return String(chars)
+        }
         let commitsBefore = engine.log.commitCount
-        let done = Counter()
+        let done = Counter(), refused = Counter()
         let start = monotonicSeconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for token in tokens {
@@ -36,12 +46,27 @@ enum EngineBenchmarks {
                     }
                 }
             }
+            for f in 0..<forgers {
+                let token = forged[f % forged.count]
+                group.addTask {
+                    while monotonicSeconds() - start < seconds {
+                        do { _ = try await engine.refresh(token); fatalError("a forged refresh token was accepted") } catch {
+                            guard error.kind == .invalidRefreshToken else { throw error }
+                        }
+                        refused.add(1)
+                        // Let the other tasks on this core run between attempts, as separate
+                        // clients' requests would.
+                        await Task.yield()
+                    }
+                }
+            }
             try await group.waitForAll()
         }
         let secs = monotonicSeconds() - start
         let n = done.value
         let commits = engine.log.commitCount - commitsBefore
-        report(["bench": "engine-refresh", "durable": durable, "callers": callers, "refreshes": n, "commits": commits,
+        report(["bench": "engine-refresh", "durable": durable, "callers": callers, "forgers": forgers, "refreshes": n,
+                "forgeries_refused": refused.value, "commits": commits,
                 "mean_batch": Double(n) / Double(max(commits, 1)), "seconds": secs, "per_second": Double(n) / secs])
     }
 

@@ -34,8 +34,9 @@ case "primitive-sign":
 case "primitive-verify":
     try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: true, seconds: Double(arg(3))!)
 case "engine-refresh":
-    // engine-refresh DIR CALLERS SECONDS durable|nosync
-    try await EngineBenchmarks.refresh(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!, durable: arg(5) == "durable")
+    // engine-refresh DIR CALLERS SECONDS durable|nosync [FORGERS]
+    try await EngineBenchmarks.refresh(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!, durable: arg(5) == "durable",
+                                       forgers: args.count > 6 ? Int(arg(6))! : 0)
 case "engine-login":
     try await EngineBenchmarks.login(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!)
 case "engine-check":
