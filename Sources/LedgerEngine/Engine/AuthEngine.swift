@@ -35,13 +35,15 @@ public final class AuthEngine: Sendable {
         var logConfiguration = configuration.log
         logConfiguration.clock = configuration.clock
         let log = try EventLog(directory: dataDirectory, configuration: logConfiguration)
+        let store = SnapshotStore(dataDirectory: dataDirectory)
+        // Checked before the key ring can log anything: a start that is refused changes nothing.
+        try SecretFiles.requireSafeDirectory(store.directory)
         var keyConfiguration = KeyRingConfiguration()
         keyConfiguration.algorithm = configuration.signingAlgorithm
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
         let started = SystemClock().now()
-        let store = SnapshotStore(dataDirectory: dataDirectory)
         var projection = SessionProjection(revocationSlackSeconds: configuration.leewaySeconds)
         var from: UInt64?
         if configuration.startFromSnapshot, let snap = store.newestValid(matching: log, warning: { configuration.logger.warning("\($0)") }) {
