@@ -9,8 +9,8 @@ import Synchronization
 public struct KeyRingConfiguration: Sendable {
     /// The algorithm of generated keys (ES256 unless a deployment asks otherwise).
     public var algorithm: JWSAlgorithm = .es256
-    /// The longest access-token lifetime in use: a key stays published this long (plus
-    /// the leeway) after it stops signing.
+    /// The access-token lifetime configured for new sessions: a key stays published at
+    /// least this long (plus the leeway) after it stops signing.
     public var accessTokenLifetimeSeconds: Int64 = 300
     public var leewaySeconds: Int64 = 30
     public init() {}
@@ -98,11 +98,14 @@ public final class KeyRing: Sendable {
 
     /// Retires every key that no longer signs and whose tokens have all expired, logging
     /// each retirement and deleting its private key file. Returns the retired kids.
+    /// - Parameter longestAccessTokenLifetimeSeconds: the longest lifetime recorded for any
+    ///   session (sessions keep the lifetimes they started with, so after a configuration
+    ///   change it can exceed the configured one); the larger of the two is used.
     @discardableResult
-    public func retireExpiredKeys() async throws -> [String] {
+    public func retireExpiredKeys(longestAccessTokenLifetimeSeconds: Int64 = 0) async throws -> [String] {
+        let lifetime = max(configuration.accessTokenLifetimeSeconds, longestAccessTokenLifetimeSeconds)
         let kids = current.withLock {
-            $0.state.retirable(now: clock.now(), tokenLifetimeSeconds: configuration.accessTokenLifetimeSeconds,
-                               leewaySeconds: configuration.leewaySeconds)
+            $0.state.retirable(now: clock.now(), longestTokenLifetimeSeconds: lifetime, leewaySeconds: configuration.leewaySeconds)
         }
         guard !kids.isEmpty else { return [] }
         let events = kids.map { AuthEvent.signingKeyRetired(SigningKeyChanged(kid: $0)) }
