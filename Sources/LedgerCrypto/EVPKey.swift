@@ -131,7 +131,9 @@ final class EVPKey: @unchecked Sendable {
         let key: OpaquePointer? = pem.withUTF8 { u in
             guard let bio = BIO_new_mem_buf(u.baseAddress, Int32(u.count)) else { return nil }
             defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            // Without a callback OpenSSL asks for an encrypted key's passphrase on the
+            // terminal; a server must fail instead.
+            return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil)
         }
         guard let key else { throw .library("read a PEM private key", kind: .invalidKey) }
         return EVPKey(taking: key)

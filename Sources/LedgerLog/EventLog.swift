@@ -162,9 +162,19 @@ final class WriterLockFile: Sendable {
 
     init(directory: String) throws(LogError) {
         let path = directory + "/writer.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Never through a link: a writer run as root would otherwise truncate and write
+        // whatever file a planted `writer.lock` link points at.
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
+            if errno == ELOOP {
+                throw LogError(.dataDirectory("\(path) is a symbolic link; AuthLedger never writes through links in the data directory: remove it (it is recreated as a plain file)"))
+            }
             throw LogError(.dataDirectory("cannot open \(path): \(String(cString: strerror(errno)))"))
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw LogError(.dataDirectory("\(path) is not a regular file; remove it (it is recreated as a plain file)"))
         }
         // If this very process holds the lock, an earlier EventLog on this directory is still
         // being torn down (its last references are going away on another thread): wait for

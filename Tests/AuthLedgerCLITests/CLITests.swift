@@ -9,7 +9,7 @@ import LedgerTokens
 import Testing
 
 /// Runs the built `authledger` binary, as a user would.
-func authledger(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+func authledger(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("authledger")
     let p = Process()
     p.executableURL = binary
@@ -17,7 +17,13 @@ func authledger(_ arguments: [String]) throws -> (status: Int32, out: String, er
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
+    let input = Pipe()
+    if stdin != nil { p.standardInput = input }
     try p.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    }
     let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))

@@ -69,7 +69,8 @@ struct KeyRingTests {
         let verifier = AccessTokenVerifier(keys: ring.jwks, policy: VerificationPolicy(issuer: "i", audience: "a"))
         #expect(try verifier.verify(oldToken, now: clock.now().seconds).subject == "u")
 
-        clock.advance(seconds: 300 + 29)   // the old key's last token could still be within leeway
+        // A token it signed at the rotation (exp = rotation + 300) is accepted while floor(now) <= exp + 30.
+        clock.advance(seconds: 300 + 30)
         #expect(try await ring.retireExpiredKeys().isEmpty)
         clock.advance(seconds: 1)
         #expect(try await ring.retireExpiredKeys() == [old.kid])

@@ -318,3 +318,25 @@ struct KeyIDBytesTests {
         #expect { _ = try verifier.verify(forged, now: f.now) } throws: { ($0 as? TokenError)?.check == .keyID }
     }
 }
+
+@Suite("Untrusted text in messages")
+struct UntrustedTextTests {
+    @Test("control characters, quotes, backslashes and non-ASCII become \\u escapes; long text is cut",
+          arguments: [("plain-kid_1", #""plain-kid_1""#), ("a\"b\\c", #""a\u0022b\u005cc""#), ("\u{1b}[2J\n\r\t", #""\u001b[2J\u000a\u000d\u0009""#),
+                      ("é€😀", #""\u00e9\u20ac\ud83d\ude00""#), ("\u{7f}\u{0}", #""\u007f\u0000""#)])
+    func escapes(_ input: String, _ expected: String) {
+        #expect(UntrustedText.quoted(input) == expected)
+    }
+
+    @Test("long text is cut")
+    func cut() {
+        #expect(UntrustedText.escaped(String(repeating: "k", count: 500)) == String(repeating: "k", count: 128) + "...(cut)")
+    }
+
+    @Test("a kid with a newline and an escape sequence does not reach the error message raw")
+    func kidInError() throws {
+        let header = Base64URL.encode(Array(#"{"alg":"ES256","kid":"x\n\u001b"}"#.utf8))
+        let jws = try CompactJWS(parsing: header + ".e30.AAAA")
+        #expect(throws: TokenError(.keyID, #"no key with kid "x\u000a\u001b" in the key set"#)) { try jws.verifySignature(with: JWKS()) }
+    }
+}

@@ -28,6 +28,7 @@ public final class AuthEngine: Sendable {
     public let startup: StartupReport
     let snapshots: SnapshotStore
     let snapshotting = SnapshotSchedule()
+    private let keyRetirement = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens (or creates) the engine in `dataDirectory`: the log, the keys, and the
     /// projection rebuilt by replaying the log.
@@ -35,13 +36,15 @@ public final class AuthEngine: Sendable {
         var logConfiguration = configuration.log
         logConfiguration.clock = configuration.clock
         let log = try EventLog(directory: dataDirectory, configuration: logConfiguration)
+        let store = SnapshotStore(dataDirectory: dataDirectory)
+        // Checked before the key ring can log anything: a start that is refused changes nothing.
+        try SecretFiles.requireSafeDirectory(store.directory)
         var keyConfiguration = KeyRingConfiguration()
         keyConfiguration.algorithm = configuration.signingAlgorithm
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
         let started = SystemClock().now()
-        let store = SnapshotStore(dataDirectory: dataDirectory)
         var projection = SessionProjection(revocationSlackSeconds: configuration.leewaySeconds)
         var from: UInt64?
         if configuration.startFromSnapshot, let snap = store.newestValid(matching: log, warning: { configuration.logger.warning("\($0)") }) {
@@ -58,7 +61,9 @@ public final class AuthEngine: Sendable {
         configuration.logger.info("engine started", metadata: [
             "snapshot": "\(from.map(String.init) ?? "none")", "replayed": "\(replayed)", "seconds": "\(report.seconds)",
             "sessions": "\(projection.statistics.sessions)"])
-        return AuthEngine(configuration: configuration, log: log, keys: keys, projection: projection.state, startup: report, snapshots: store)
+        let engine = AuthEngine(configuration: configuration, log: log, keys: keys, projection: projection.state, startup: report, snapshots: store)
+        engine.startKeyRetirement()
+        return engine
     }
 
     init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, projection: Projection, startup: StartupReport, snapshots: SnapshotStore) {
@@ -158,13 +163,36 @@ public final class AuthEngine: Sendable {
         verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
     }
 
-    /// Retires keys whose tokens have all expired.
+    /// Retires keys whose tokens have all expired, under the longest access-token lifetime
+    /// any session was started with. The engine calls this itself every
+    /// ``EngineConfiguration/keyRetirementInterval``.
     @discardableResult
     public func retireExpiredKeys() async throws -> [String] {
-        let retired = try await keys.retireExpiredKeys()
+        let longest = state.withLock { $0.longestAccessTokenLifetimeSeconds }
+        let retired = try await keys.retireExpiredKeys(longestAccessTokenLifetimeSeconds: longest)
         if !retired.isEmpty { verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) } }
         return retired
     }
+
+    private func startKeyRetirement() {
+        let interval = configuration.keyRetirementInterval
+        // Weak: an engine the application drops without shutdown() must still go away.
+        let task = Task.detached { [weak self] in
+            while true {
+                do { try await Task.sleep(for: interval) } catch { return }
+                guard let self else { return }
+                do {
+                    let retired = try await self.retireExpiredKeys()
+                    if !retired.isEmpty { self.configuration.logger.info("signing keys retired", metadata: ["kids": "\(retired)"]) }
+                } catch {
+                    self.configuration.logger.error("retiring expired signing keys failed (retried in \(interval)): \(error)")
+                }
+            }
+        }
+        keyRetirement.withLock { $0 = task }
+    }
+
+    deinit { keyRetirement.withLock { $0?.cancel() } }
 
     private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
         let box = signing.withLock { $0 }
@@ -191,9 +219,13 @@ public final class AuthEngine: Sendable {
         try await snapshotting.take(state: state, log: log, store: snapshots, configuration: configuration)
     }
 
-    /// Ends the engine cleanly: takes a snapshot if configured to, so the next start-up
-    /// replays nothing.
+    /// Ends the engine cleanly: stops retiring keys on schedule, and takes a snapshot if
+    /// configured to, so the next start-up replays nothing.
     public func shutdown() async throws {
+        if let retirement = keyRetirement.withLock({ t in defer { t = nil }; return t }) {
+            retirement.cancel()
+            await retirement.value
+        }
         if configuration.snapshotAtShutdown && statistics.position > 0 {
             let info = try await snapshot()
             configuration.logger.info("snapshot at shutdown", metadata: ["position": "\(info.position)", "path": "\(info.path)"])

@@ -38,6 +38,9 @@ public struct EngineConfiguration: Sendable {
     public var snapshotsToKeep = 3
     /// Start from the newest valid snapshot (false: always replay the whole log).
     public var startFromSnapshot = true
+    /// How often the engine retires signing keys whose tokens have all expired (see
+    /// ``AuthEngine/retireExpiredKeys()``), from open until ``AuthEngine/shutdown()``.
+    public var keyRetirementInterval: Duration = .seconds(60)
     /// Where the engine reports what it does (start-up, skipped snapshots, snapshots taken).
     public var logger = Logger(label: "authledger.engine")
 

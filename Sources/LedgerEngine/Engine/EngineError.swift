@@ -24,6 +24,13 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidRequest
         /// The log could not make the change durable; nothing changed.
         case storage
+        /// A key file in `keys/` is unusable (unreadable, corrupt, encrypted, readable by
+        /// others, misnamed). The engine did not start, and no key was created or replaced.
+        case keyFile(path: String)
+        /// A directory of the data directory (`keys/`, `snapshots/`) could let someone else
+        /// plant or replace files: writable by others, a symbolic link, or not owned by the
+        /// user running the engine. The engine did not start.
+        case unsafeDirectory(path: String)
     }
 
     public let kind: Kind

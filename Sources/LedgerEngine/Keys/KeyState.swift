@@ -60,11 +60,27 @@ public struct KeyState: Sendable, Equatable {
     /// Every published (not retired) key.
     public var jwks: JWKS { JWKS(entries.values.filter(\.isPublished).map(\.key)) }
 
-    /// Keys that no longer sign and whose last token has expired by `now`.
-    public func retirable(now: Timestamp, tokenLifetimeSeconds: Int64, leewaySeconds: Int64) -> [String] {
+    /// Keys that no longer sign and that no verifier can need by `now` (see
+    /// ``Entry/retirementTime(longestTokenLifetimeSeconds:leewaySeconds:)``).
+    public func retirable(now: Timestamp, longestTokenLifetimeSeconds: Int64, leewaySeconds: Int64) -> [String] {
         entries.filter { kid, e in
             kid != activeKid && e.isPublished
-                && (e.deactivatedAt ?? e.addedAt).adding(seconds: tokenLifetimeSeconds + leewaySeconds) <= now
+                && e.retirementTime(longestTokenLifetimeSeconds: longestTokenLifetimeSeconds, leewaySeconds: leewaySeconds) <= now
         }.keys.sorted()
+    }
+}
+
+extension KeyState.Entry {
+    /// The first instant at which no verifier accepts any token this key signed.
+    ///
+    /// A token's `exp` is whole seconds: floor(issue time) + its session's access-token
+    /// lifetime, and it was issued no later than the key stopped signing (D). A verifier
+    /// accepts while floor(now) ≤ exp + leeway, that is until the second after that begins:
+    /// floor(D) + lifetime + leeway + 1. Comparing microsecond times against D + lifetime +
+    /// leeway instead would retire the key up to a second early.
+    /// - Parameter longestTokenLifetimeSeconds: the longest access-token lifetime any
+    ///   session could have minted with this key, not the lifetime configured today.
+    public func retirementTime(longestTokenLifetimeSeconds: Int64, leewaySeconds: Int64) -> Timestamp {
+        Timestamp(seconds: (deactivatedAt ?? addedAt).seconds + longestTokenLifetimeSeconds + leewaySeconds + 1)
     }
 }

@@ -47,7 +47,7 @@ public struct JSONParser {
 
     /// The error for a member name seen twice, at the name's offset.
     static func duplicate(_ name: String, at offset: Int) -> Failure {
-        Failure(offset: offset, reason: "duplicate member \"\(name)\"")
+        Failure(offset: offset, reason: "duplicate member \(UntrustedText.quoted(name))")
     }
 
     private init(bytes: [UInt8], maxDepth: Int) {

@@ -45,7 +45,7 @@ public struct AccessTokenVerifier: Sendable {
         guard let typ = header["typ"] else { return nil }
         let t = typ.stringValue?.lowercased() ?? ""
         let ok = ["jwt", "at+jwt", "application/jwt", "application/at+jwt"].contains(t)
-        return ok ? nil : TokenError(.type, "\"typ\" is \(typ.serialized), not a JWT access token")
+        return ok ? nil : TokenError(.type, "\"typ\" is \(typ.stringValue.map(UntrustedText.quoted) ?? UntrustedText.escaped(typ.serialized)), not a JWT access token")
     }
 
     /// Reads the payload straight into the claims: registered members into their fields,
@@ -123,9 +123,9 @@ public struct AccessTokenVerifier: Sendable {
         checks.append((.issuedInFuture, claims.issuedAt > now + leeway
             ? TokenError(.issuedInFuture, "issued at \(claims.issuedAt), in the future (now \(now), leeway \(leeway) s)") : nil))
         checks.append((.issuer, claims.issuer != policy.issuer
-            ? TokenError(.issuer, "issuer is \"\(claims.issuer)\", expected \"\(policy.issuer)\"") : nil))
+            ? TokenError(.issuer, "issuer is \(UntrustedText.quoted(claims.issuer)), expected \(UntrustedText.quoted(policy.issuer))") : nil))
         checks.append((.audience, claims.audience.contains(policy.audience) ? nil
-            : TokenError(.audience, "audience \(claims.audience) does not include \"\(policy.audience)\"")))
+            : TokenError(.audience, "audience [\(claims.audience.map(UntrustedText.quoted).joined(separator: ", "))] does not include \(UntrustedText.quoted(policy.audience))")))
         return checks
     }
 

@@ -81,7 +81,7 @@ public struct CompactJWS: Sendable {
         let key: VerificationKey
         if let kidValue = header["kid"] {
             guard let kid = kidValue.stringValue else { throw TokenError(.keyID, "the header's \"kid\" is not a string") }
-            guard let k = keys[kid] else { throw TokenError(.keyID, "no key with kid \"\(kid)\" in the key set") }
+            guard let k = keys[kid] else { throw TokenError(.keyID, "no key with kid \(UntrustedText.quoted(kid)) in the key set") }
             key = k
         } else if keys.count == 1 {
             key = keys.keys[0]
@@ -89,7 +89,7 @@ public struct CompactJWS: Sendable {
             throw TokenError(.keyID, "the header has no \"kid\" and the key set has \(keys.count) keys")
         }
         guard algName.hasSameBytes(as: key.algorithm.rawValue) else {
-            throw TokenError(.algorithm, "the header says \"\(algName)\" but key \"\(key.kid)\" is a \(key.algorithm.rawValue) key")
+            throw TokenError(.algorithm, "the header says \(UntrustedText.quoted(algName)) but key \"\(key.kid)\" is a \(key.algorithm.rawValue) key")
         }
         return key
     }
