@@ -164,11 +164,8 @@ struct SessionModel {
 
     // MARK: Queries
 
-    /// `isRevoked`: "ended, revoked or expired, while one of its tokens could be valid".
-    func isRevoked(_ id: SessionID, at now: Timestamp) -> Bool {
-        let st = standing(id, at: now)
-        return st == .expired || st == .ended
-    }
+    /// `isRevoked`: "ended or revoked, while one of its tokens could be valid".
+    func isRevoked(_ id: SessionID, at now: Timestamp) -> Bool { standing(id, at: now) == .ended }
 
     /// The `exp` an access token issued now for `id` carries: issue second + lifetime, but
     /// never past the session's expiry.
@@ -180,7 +177,8 @@ struct SessionModel {
     /// Whether an access token of `id` expiring at `exp` verifies now: "⌊now⌋ ≤ exp + leeway",
     /// and the session was not ended, revoked or expired.
     func accessTokenVerifies(_ id: SessionID, exp: Int64, at now: Timestamp) -> Bool {
-        now.seconds <= exp + config.leeway && !isRevoked(id, at: now)
+        let st = standing(id, at: now)
+        return now.seconds <= exp + config.leeway && st != .ended && st != .expired
     }
 
     /// `refreshTokenStatus` of generation `g`.

@@ -246,10 +246,13 @@ public final class AuthEngine: Sendable {
         return state.withLock { p in p.session(id).flatMap { $0.isActive(at: now) ? SessionInfo($0, current: nil) : nil } }
     }
 
-    /// Whether access tokens of `session` must be refused now (it was ended or revoked, and
-    /// its last access token has not yet expired).
+    /// Whether the session was ended or revoked (by an event) and one of its access tokens
+    /// could still be within its lifetime: the revoked set that followers of the log keep.
+    /// An expired session is not revoked, though ``verifyAccessToken(_:)`` refuses its tokens
+    /// too (their `exp` never passes the session's expiry, so verifiers elsewhere do as well).
     public func isRevoked(session: SessionID) -> Bool {
-        refusesTokens(of: session, at: configuration.clock.now())
+        let now = configuration.clock.now()
+        return state.withLock { $0.standing(session, at: now, slack: configuration.leewaySeconds) } == .ended
     }
 
     /// Whether access tokens of `id` must be refused at `now`: it was ended, revoked or has

@@ -58,7 +58,7 @@ extension SessionLifetimes {
 /// What the engine knows of a session at a moment. Derived from the projection and the
 /// time alone, never from when the sweep last ran, so every answer is the same before and
 /// after a sweep (and after a replay).
-enum SessionStanding {
+enum SessionStanding: Equatable {
     /// Usable: it may refresh, and its access tokens verify.
     case active(SessionRecord)
     /// Expired (idle, refresh-token or absolute limit), while one of its access tokens could
