@@ -1,3 +1,4 @@
+import LedgerCrypto
 import LedgerLog
 
 /// Why a stored record could not be decoded as an ``AuthEvent``; always names the position.
@@ -76,14 +77,23 @@ extension AuthEvent {
             w.ip(e.ip)
         case let .sessionEnded(e):
             w.sessionID(e.session)
+            if let t = e.refuseUntil { w.varint(UInt64(clamping: t.seconds)) }
         case let .sessionRevoked(e):
             w.sessionID(e.session)
             w.u8(e.reason.rawValue)
             w.string(e.actor)
+            if let t = e.refuseUntil { w.varint(UInt64(clamping: t.seconds)) }
         case let .userSessionsRevoked(e):
             if let except = e.except { w.u8(1); w.sessionID(except) } else { w.u8(0) }
             w.u8(e.reason.rawValue)
             w.string(e.actor)
+            if let sessions = e.sessions {
+                w.varint(UInt64(sessions.count))
+                for s in sessions {
+                    w.sessionID(s.session)
+                    w.varint(UInt64(clamping: s.refuseUntil.seconds))
+                }
+            }
         case let .userBanned(e):
             w.string(e.actor)
             w.string(e.reason)
@@ -103,9 +113,20 @@ extension AuthEvent {
         return w.bytes
     }
 
+    /// The schema version this event is written in: the newest its fields fill (an ending
+    /// event without refuse-until times is written as schema 1, as older builds did).
+    public var schemaVersion: UInt8 {
+        switch self {
+        case let .sessionEnded(e): e.refuseUntil == nil ? 1 : 2
+        case let .sessionRevoked(e): e.refuseUntil == nil ? 1 : 2
+        case let .userSessionsRevoked(e): e.sessions == nil ? 1 : 2
+        default: type.currentVersion
+        }
+    }
+
     /// The event ready to append for `user` (nil for key events).
     public func pending(user: String?, at timestamp: Timestamp? = nil) -> PendingEvent {
-        PendingEvent(type: type.rawValue, schemaVersion: type.currentVersion, user: belongsToUser ? user : nil,
+        PendingEvent(type: type.rawValue, schemaVersion: schemaVersion, user: belongsToUser ? user : nil,
                      payload: encodePayload(), timestamp: timestamp)
     }
 
@@ -123,7 +144,7 @@ extension AuthEvent {
         }
         var r = view.payload
         do {
-            self = try Self.decodePayload(type, &r)
+            self = try Self.decodePayload(type, version: view.schemaVersion, &r)
             try r.expectEnd()
         } catch {
             throw EventDecodingError(position: view.position, kind: .malformed(type: type, error))
@@ -150,7 +171,13 @@ extension AuthEvent {
         }
     }
 
-    private static func decodePayload(_ type: EventType, _ r: inout ByteReader) throws(PayloadError) -> AuthEvent {
+    private static func seconds(_ r: inout ByteReader) throws(PayloadError) -> Timestamp {
+        let v = try r.varint()
+        guard v <= UInt64(Int64.max / 1_000_000) else { throw PayloadError.malformed("time \(v) s is out of range", at: r.offset) }
+        return Timestamp(seconds: Int64(v))
+    }
+
+    private static func decodePayload(_ type: EventType, version: UInt8, _ r: inout ByteReader) throws(PayloadError) -> AuthEvent {
         switch type {
         case .sessionStarted:
             let s = try r.sessionID()
@@ -164,11 +191,23 @@ extension AuthEvent {
                 session: try r.sessionID(), presentedGeneration: try u32(&r), currentGeneration: try u32(&r),
                 classification: try enumValue(&r, ReuseClassification.self), ip: try r.ip()))
         case .sessionEnded:
-            return .sessionEnded(SessionEnded(session: try r.sessionID()))
+            let s = try r.sessionID()
+            return .sessionEnded(SessionEnded(session: s, refuseUntil: version >= 2 ? try seconds(&r) : nil))
         case .sessionRevoked:
-            return .sessionRevoked(SessionRevoked(session: try r.sessionID(), reason: try enumValue(&r, RevocationReason.self), actor: try r.string()))
+            let s = try r.sessionID(), reason = try enumValue(&r, RevocationReason.self), actor = try r.string()
+            return .sessionRevoked(SessionRevoked(session: s, reason: reason, actor: actor, refuseUntil: version >= 2 ? try seconds(&r) : nil))
         case .userSessionsRevoked:
-            return .userSessionsRevoked(UserSessionsRevoked(except: try optionalSession(&r), reason: try enumValue(&r, RevocationReason.self), actor: try r.string()))
+            let except = try optionalSession(&r), reason = try enumValue(&r, RevocationReason.self), actor = try r.string()
+            var sessions: [EndedSession]?
+            if version >= 2 {
+                let n = try r.varint()
+                // Each entry takes at least 17 bytes: a count beyond that is damage, not a list.
+                guard n <= UInt64(r.remaining / 17) else { throw PayloadError.malformed("\(n) sessions cannot fit in the payload", at: r.offset) }
+                sessions = []
+                sessions!.reserveCapacity(Int(n))
+                for _ in 0..<n { sessions!.append(EndedSession(session: try r.sessionID(), refuseUntil: try seconds(&r))) }
+            }
+            return .userSessionsRevoked(UserSessionsRevoked(except: except, reason: reason, actor: actor, sessions: sessions))
         case .userBanned:
             return .userBanned(UserBanned(actor: try r.string(), reason: try r.string()))
         case .userUnbanned:
@@ -191,6 +230,8 @@ public struct LoggedEvent: Sendable, Equatable {
     public var timestamp: Timestamp
     public var user: String?
     public var event: AuthEvent
+    /// The record's chain hash: a follower that has applied this event is at this head.
+    public var chainHash: SHA256Digest
 
     /// Decodes a materialised record.
     public init(_ record: EventRecord) throws {
@@ -203,5 +244,6 @@ public struct LoggedEvent: Sendable, Equatable {
         timestamp = view.timestamp
         user = view.user
         event = try AuthEvent(decoding: view)
+        chainHash = view.chainHash
     }
 }

@@ -53,8 +53,14 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// The newest schema version of each type this build writes and reads.
-    public var currentVersion: UInt8 { 1 }
+    /// The newest schema version of each type this build writes and reads. Schema 2 of the
+    /// three ending events names each ended session and its refuse-until time.
+    public var currentVersion: UInt8 {
+        switch self {
+        case .sessionEnded, .sessionRevoked, .userSessionsRevoked: 2
+        default: 1
+        }
+    }
 
     /// The name used in JSON output, e.g. `session.started`.
     public var description: String {
@@ -166,7 +172,17 @@ public struct RefreshReuseDetected: Sendable, Equatable {
 
 public struct SessionEnded: Sendable, Equatable {
     public var session: SessionID
-    public init(session: SessionID) { self.session = session }
+    /// Until when the session's access tokens must be refused (schema 2; nil in schema 1
+    /// records, whose time the engine works out from the session's lifetimes).
+    public var refuseUntil: Timestamp?
+    public init(session: SessionID, refuseUntil: Timestamp? = nil) { self.session = session; self.refuseUntil = refuseUntil }
+}
+
+/// A session ended by an event, with the time until which its access tokens are refused.
+public struct EndedSession: Sendable, Equatable {
+    public var session: SessionID
+    public var refuseUntil: Timestamp
+    public init(session: SessionID, refuseUntil: Timestamp) { self.session = session; self.refuseUntil = refuseUntil }
 }
 
 /// Why sessions were revoked.
@@ -194,8 +210,10 @@ public struct SessionRevoked: Sendable, Equatable {
     public var reason: RevocationReason
     /// Who did it: an admin's id, "user", or "system".
     public var actor: String
-    public init(session: SessionID, reason: RevocationReason, actor: String) {
-        self.session = session; self.reason = reason; self.actor = actor
+    /// Until when the session's access tokens must be refused (schema 2; nil in schema 1).
+    public var refuseUntil: Timestamp?
+    public init(session: SessionID, reason: RevocationReason, actor: String, refuseUntil: Timestamp? = nil) {
+        self.session = session; self.reason = reason; self.actor = actor; self.refuseUntil = refuseUntil
     }
 }
 
@@ -204,8 +222,12 @@ public struct UserSessionsRevoked: Sendable, Equatable {
     public var except: SessionID?
     public var reason: RevocationReason
     public var actor: String
-    public init(except: SessionID?, reason: RevocationReason, actor: String) {
-        self.except = except; self.reason = reason; self.actor = actor
+    /// Every session this event ended, with its refuse-until time (schema 2), so that a
+    /// follower of the log needs no other state; nil in schema 1 records, which name no
+    /// session and are expanded through the projection.
+    public var sessions: [EndedSession]?
+    public init(except: SessionID?, reason: RevocationReason, actor: String, sessions: [EndedSession]? = nil) {
+        self.except = except; self.reason = reason; self.actor = actor; self.sessions = sessions
     }
 }
 

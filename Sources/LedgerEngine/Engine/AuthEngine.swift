@@ -264,6 +264,18 @@ public final class AuthEngine: Sendable {
         }
     }
 
+    /// The revoked set as of the projection's log position, read in one step with that
+    /// position and its chain hash: every session whose access tokens must be refused now,
+    /// with the time until which. A follower starts from it and applies the events after
+    /// ``RevocationState/position`` (see `docs/FOLLOWING.md`).
+    public func revocationState() -> RevocationState {
+        let now = configuration.clock.now()
+        return state.withLock { p in
+            RevocationState(position: p.position, chainHash: p.chainHash,
+                            entries: p.revoked.refused(at: now).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+    }
+
     /// Verifies an access token statelessly (signature and claims) and statefully (its
     /// session was not ended or revoked).
     public func verifyAccessToken(_ token: String) throws(EngineError) -> AccessTokenClaims {
@@ -372,7 +384,8 @@ struct BatchWriter: Sendable {
                     position += 1
                 }
             }
-            p.position = max(p.position, receipts.last!.head.position)
+            let head = receipts.last!.head
+            if head.position >= p.position { (p.position, p.chainHash) = (head.position, head.chainHash) }
         }
         return results
     }

@@ -57,7 +57,7 @@ struct CommandDecider {
             var active = store.activeSessions(of: request.user, at: now)
             if let limit = configuration.maxSessionsPerUser.map({ max($0, 1) }), active.count > limit {
                 for old in active.filter({ $0.id != id }).prefix(active.count - limit) {
-                    emit(.sessionRevoked(SessionRevoked(session: old.id, reason: .sessionLimit, actor: "system")), request.user)
+                    emit(.sessionRevoked(SessionRevoked(session: old.id, reason: .sessionLimit, actor: "system", refuseUntil: refusal(old))), request.user)
                 }
                 active = store.activeSessions(of: request.user, at: now)
             }
@@ -90,7 +90,7 @@ struct CommandDecider {
             case let .reused(kind):
                 emit(.refreshReuseDetected(RefreshReuseDetected(session: id, presentedGeneration: p, currentGeneration: c,
                                                                 classification: kind, ip: ip)), s.user)
-                emit(.sessionRevoked(SessionRevoked(session: id, reason: .reuseDetected, actor: "system")), s.user)
+                emit(.sessionRevoked(SessionRevoked(session: id, reason: .reuseDetected, actor: "system", refuseUntil: refusal(s))), s.user)
                 if configuration.rules.refreshReuse {
                     emit(.suspiciousActivity(SuspiciousActivity(rule: .refreshReuse, session: id,
                                                                 detail: "\(kind) token (generation \(p), current \(c)) from \(ip)")), s.user)
@@ -101,30 +101,58 @@ struct CommandDecider {
 
         case let .logout(id):
             switch store.standing(id, at: now, slack: configuration.leewaySeconds) {
-            case let .active(s), let .expired(s): emit(.sessionEnded(SessionEnded(session: id)), s.user)
+            case let .active(s), let .expired(s): emit(.sessionEnded(SessionEnded(session: id, refuseUntil: refusal(s))), s.user)
             case .ended: return d  // already ended: logging out twice is fine
             case .unknown: throw EngineError(.sessionNotFound, "no session \(id) (it never existed, or ended or expired long ago)")
             }
 
         case let .logoutAll(user, except, reason, actor):
-            emit(.userSessionsRevoked(UserSessionsRevoked(except: except, reason: reason, actor: actor)), user)
+            for event in endAll(of: user, except: except, reason: reason, actor: actor, store) { emit(event, user) }
 
         case let .revoke(id, actor):
             switch store.standing(id, at: now, slack: configuration.leewaySeconds) {
-            case let .active(s), let .expired(s): emit(.sessionRevoked(SessionRevoked(session: id, reason: .admin, actor: actor)), s.user)
+            case let .active(s), let .expired(s):
+                emit(.sessionRevoked(SessionRevoked(session: id, reason: .admin, actor: actor, refuseUntil: refusal(s))), s.user)
             case .ended: return d
             case .unknown: throw EngineError(.sessionNotFound, "no session \(id) (it never existed, or ended or expired long ago)")
             }
 
         case let .ban(user, actor, reason):
             emit(.userBanned(UserBanned(actor: actor, reason: reason)), user)
-            emit(.userSessionsRevoked(UserSessionsRevoked(except: nil, reason: .ban, actor: actor)), user)
+            for event in endAll(of: user, except: nil, reason: .ban, actor: actor, store) { emit(event, user) }
 
         case let .unban(user, actor):
             if store.user(user)?.banned == true { emit(.userUnbanned(UserUnbanned(actor: actor)), user) }
         }
         return d
     }
+
+    /// Until when the tokens of `s`, ended now, are refused.
+    private func refusal(_ s: SessionRecord) -> Timestamp {
+        s.lifetimes.refuseTokensUntil(endedAt: now, expiresAt: s.expiresAt.microseconds, leewaySeconds: configuration.leewaySeconds)
+    }
+
+    /// The `user.sessions_revoked` events that end every session of `user` whose tokens could
+    /// still verify (active, or expired and remembered), but `except`: each names the
+    /// sessions it ends, at most ``sessionsPerEvent`` of them, so a record stays small.
+    /// Always at least one event, so the history shows the request even when nothing was open.
+    private func endAll<S: ProjectionStore>(of user: String, except: SessionID?, reason: RevocationReason, actor: String,
+                                            _ store: S) -> [AuthEvent] {
+        var ended: [EndedSession] = []
+        for id in store.user(user)?.sessions ?? [] where id != except {
+            switch store.standing(id, at: now, slack: configuration.leewaySeconds) {
+            case let .active(s), let .expired(s): ended.append(EndedSession(session: id, refuseUntil: refusal(s)))
+            case .ended, .unknown: continue
+            }
+        }
+        let chunks = stride(from: 0, to: max(ended.count, 1), by: Self.sessionsPerEvent).map {
+            Array(ended[$0..<min($0 + Self.sessionsPerEvent, ended.count)])
+        }
+        return chunks.map { .userSessionsRevoked(UserSessionsRevoked(except: except, reason: reason, actor: actor, sessions: $0)) }
+    }
+
+    /// 1,000 sessions of 17–21 bytes: well within a record's 65,535 bytes.
+    static let sessionsPerEvent = 1_000
 
     /// The session behind a refresh token, if it can still be refreshed.
     private func liveSession<S: ProjectionStore>(_ id: SessionID, _ store: S) throws(EngineError) -> SessionRecord {

@@ -10,11 +10,14 @@ struct Projection: ProjectionStore, Sendable {
     private(set) var sessions = SessionTable()
     /// Users, by the number of their interned name.
     private(set) var users = UserTable()
-    private(set) var revoked = RevocationSet()
+    /// Ended sessions whose access tokens are refused: the same type, changed by the same
+    /// events, that followers of the log keep.
+    private(set) var revoked = RevocationState()
     private(set) var names = StringTable()
     private(set) var devices = DeviceTable()
-    /// The last log position applied.
+    /// The last log position applied, and that record's chain hash.
     var position: UInt64 = 0
+    var chainHash = SHA256Digest.zero
     /// The time of the last applied event: pruning has run up to here.
     private(set) var time = Timestamp(microseconds: 0)
     /// The event time at which expired sessions are next swept from memory.
@@ -50,7 +53,7 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     func user(_ name: String) -> UserRecord? { names.lookup(name).flatMap { users[$0] } }
-    func revokedUntil(_ id: SessionID) -> Timestamp? { revoked.until[id] }
+    func revokedUntil(_ id: SessionID) -> Timestamp? { revoked.refusedUntil(id) }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked.insert(id, until: t) }
     // In place, through `values[index]` (the optional subscript would move the value out
     // and back): a rotation touches 32 bytes and retains nothing.
@@ -120,7 +123,7 @@ struct Projection: ProjectionStore, Sendable {
         self.users = UserTable()
         for (name, record) in users { self.users.modify(self.names.intern(name)) { $0 = record } }
         self.devices = devices
-        self.revoked = RevocationSet(pending: revoked)
+        self.revoked = RevocationState(entries: revoked)
         self.time = time
         self.nextSweep = nextSweep
         self.position = position
@@ -156,10 +159,11 @@ struct Projection: ProjectionStore, Sendable {
             w.u64(UInt64(u.devices.count))
             for d in u.devices { w.u64(d) }
         }
-        w.u64(UInt64(revoked.until.count))
-        for id in revoked.until.keys.sorted() {
+        let held = revoked.refused(at: Timestamp(microseconds: .min))
+        w.u64(UInt64(held.count))
+        for id in held.keys.sorted() {
             w.sessionID(id)
-            w.i64(revoked.until[id]!.microseconds)
+            w.i64(held[id]!.microseconds)
         }
         w.i64(nextSweep.microseconds)
         return SHA256.hash(w.bytes)

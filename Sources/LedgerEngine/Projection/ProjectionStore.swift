@@ -38,12 +38,17 @@ extension ProjectionStore {
         case let .refreshRotated(e):
             rotate(e.session, generation: e.generation, at: t, ip: e.ip)
         case let .sessionEnded(e):
-            end(e.session, at: t, slack: revocationSlackSeconds)
+            end(e.session, at: t, until: e.refuseUntil, slack: revocationSlackSeconds)
         case let .sessionRevoked(e):
-            end(e.session, at: t, slack: revocationSlackSeconds)
+            end(e.session, at: t, until: e.refuseUntil, slack: revocationSlackSeconds)
         case let .userSessionsRevoked(e):
-            guard let user, let u = self.user(user) else { return }
-            for id in u.sessions where id != e.except { end(id, at: t, slack: revocationSlackSeconds) }
+            if let sessions = e.sessions {
+                for s in sessions { end(s.session, at: t, until: s.refuseUntil, slack: revocationSlackSeconds) }
+            } else {
+                // Schema 1 names no sessions: every session the user then held.
+                guard let user, let u = self.user(user) else { return }
+                for id in u.sessions where id != e.except { end(id, at: t, until: nil, slack: revocationSlackSeconds) }
+            }
         case .userBanned:
             guard let user else { return }
             modifyUser(user) { $0.banned = true }
@@ -59,9 +64,15 @@ extension ProjectionStore {
 
     /// Ends a session: it leaves the active set, and its access tokens are refused until
     /// the last one has expired.
-    private mutating func end(_ id: SessionID, at t: Timestamp, slack: Int64) {
-        guard let ended = endSession(id) else { return }
-        markRevoked(id, until: ended.lifetimes.refuseTokensUntil(endedAt: t, expiresAt: ended.expiresAt, leewaySeconds: slack))
+    /// `until`: the refuse-until time the event carries (schema 2), applied as followers
+    /// apply it; schema 1 events carry none, and it is worked out from the session.
+    private mutating func end(_ id: SessionID, at t: Timestamp, until: Timestamp?, slack: Int64) {
+        let ended = endSession(id)
+        if let until {
+            markRevoked(id, until: until)
+        } else if let ended {
+            markRevoked(id, until: ended.lifetimes.refuseTokensUntil(endedAt: t, expiresAt: ended.expiresAt, leewaySeconds: slack))
+        }
     }
 
     /// Where `id` stands at `now`; `slack` is the verifiers' leeway.

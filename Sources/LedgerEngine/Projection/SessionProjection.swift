@@ -43,6 +43,7 @@ public struct SessionProjection: Sendable {
         // (a record that does not decode) leaves the projection as it was.
         var p = state
         let applied = try Self.apply(reader, to: &p, until: time, progress: progress)
+        if applied > 0, let last = try log.record(at: p.position) { p.chainHash = last.chainHash }
         state = p
         return applied
     }
