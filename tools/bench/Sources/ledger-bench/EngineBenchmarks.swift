@@ -50,7 +50,10 @@ enum EngineBenchmarks {
                 let token = forged[f % forged.count]
                 group.addTask {
                     while monotonicSeconds() - start < seconds {
-                        do { _ = try await engine.refresh(token); fatalError("a forged refresh token was accepted") } catch {
+                        do throws(EngineError) {
+                            _ = try await engine.refresh(token)
+                            fatalError("a forged refresh token was accepted")
+                        } catch {
                             guard error.kind == .invalidRefreshToken else { throw error }
                         }
                         refused.add(1)
