@@ -42,13 +42,13 @@ struct SessionsCommand: ParsableCommand {
                     "session": .string(s.id.description), "device": .string(s.deviceLabel), "user_agent": .string(s.userAgent),
                     "ip": .string(s.ip.description), "created": .string(s.createdAt.description),
                     "last_seen": .string(s.lastSeenAt.description), "expires": .string(s.expiresAt.description),
-                ]).serialized)
+                ]).serialized(alsoEscaping: TextEscaping.isEscaped))
             }
             return
         }
-        emit("\(sessions.count) active session\(sessions.count == 1 ? "" : "s") for \(user) at \(moment)\(projection.isBanned(user: user) ? " (banned)" : "")")
+        emit("\(sessions.count) active session\(sessions.count == 1 ? "" : "s") for \(TextEscaping.quoted(user)) at \(moment)\(projection.isBanned(user: user) ? " (banned)" : "")")
         for s in sessions {
-            emit("  \(s.id)  \"\(s.deviceLabel)\"  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\"\(s.userAgent)\"")
+            emit("  \(s.id)  \(TextEscaping.quoted(s.deviceLabel))  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\(TextEscaping.quoted(s.userAgent))")
         }
     }
 }

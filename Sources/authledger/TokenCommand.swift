@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LedgerEvents
 import LedgerLog
 import LedgerTokens
 import LedgerCrypto
@@ -25,14 +26,14 @@ struct TokenCommand: AsyncParsableCommand {
             for (name, part) in [("header", parts[0]), ("claims", parts[1])] {
                 guard let bytes = Base64URL.decode(String(part)) else { throw CLIError("the \(name) is not canonical base64url") }
                 if let json = try? JSONParser.parse(bytes) {
-                    emit("\(name): \(json.serialized)")
+                    emit("\(name): \(json.serialized(alsoEscaping: TextEscaping.isEscaped))")
                     if name == "claims", let o = json.objectValue {
                         for claim in ["iat", "nbf", "exp"] {
                             if let t = o[claim]?.integerValue { emit("  \(claim) = \(Timestamp(seconds: t))") }
                         }
                     }
                 } else {
-                    emit("\(name) (not JSON): \(String(decoding: bytes, as: UTF8.self))")
+                    emit("\(name) (not JSON): \(TextEscaping.quoted(String(decoding: bytes, as: UTF8.self)))")
                 }
             }
             emit("signature: \(Base64URL.decode(String(parts[2]))?.count ?? 0) bytes (not checked; use `authledger token verify`)")
@@ -87,14 +88,14 @@ struct TokenCommand: AsyncParsableCommand {
 
         private func load(_ source: String) async throws -> [UInt8] {
             if source.hasPrefix("http://") || source.hasPrefix("https://") {
-                guard let url = URL(string: source) else { throw CLIError("not a URL: \(source)") }
+                guard let url = URL(string: source) else { throw CLIError("not a URL: \(TextEscaping.quoted(source))") }
                 let (data, response) = try await URLSession.shared.data(from: url)
                 if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                    throw CLIError("fetching \(source) answered HTTP \(http.statusCode)")
+                    throw CLIError("fetching \(TextEscaping.quoted(source)) answered HTTP \(http.statusCode)")
                 }
                 return [UInt8](data)
             }
-            guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("cannot read the key set file \(source)") }
+            guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("cannot read the key set file \(TextEscaping.quoted(source))") }
             return [UInt8](data)
         }
     }

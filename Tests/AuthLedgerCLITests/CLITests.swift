@@ -71,9 +71,9 @@ struct CLITests {
         #expect(lines[0].contains("2026-01-01T00:00:00.000000Z") && lines[0].contains("device=\"iPhone\"") && lines[0].contains("ip=198.51.100.7"))
         #expect(lines[5].contains("classification=stale-lineage") && lines[5].contains("ip=192.0.2.66"))
         #expect(lines[6].contains("reason=reuse-detected"))
-        #expect(lines.allSatisfy { $0.contains("user=alice") })
+        #expect(lines.allSatisfy { $0.contains("user=\"alice\"") })
         let mallory = try authledger(["audit", "mallory"] + s.data).out
-        #expect(mallory.contains("session.revoked") && mallory.contains("by=admin:jo") && mallory.contains("user.banned") && mallory.contains("reason=\"fraud\""))
+        #expect(mallory.contains("session.revoked") && mallory.contains("by=\"admin:jo\"") && mallory.contains("user.banned") && mallory.contains("reason=\"fraud\""))
     }
 
     @Test("audit as JSON lines carries every field, and --since/--until select a window")
@@ -95,12 +95,12 @@ struct CLITests {
         let s = try await Scenario()
         // At 00:02:30 both of alice's devices were active; now only the phone is.
         let then = try authledger(["sessions", "alice", "--at", "2026-01-01T00:02:30Z"] + s.data)
-        #expect(then.out.hasPrefix("2 active sessions for alice"))
+        #expect(then.out.hasPrefix("2 active sessions for \"alice\""))
         let now = try authledger(["sessions", "alice", "--at", "2026-01-01T00:10:00Z"] + s.data)
-        #expect(now.out.hasPrefix("1 active session for alice"))
+        #expect(now.out.hasPrefix("1 active session for \"alice\""))
         #expect(now.out.contains(s.phone.session.description) && now.out.contains("\"iPhone\""))
         let banned = try authledger(["sessions", "mallory", "--at", "2026-01-01T00:10:00Z"] + s.data)
-        #expect(banned.out.hasPrefix("0 active sessions for mallory") && banned.out.contains("(banned)"))
+        #expect(banned.out.hasPrefix("0 active sessions for \"mallory\"") && banned.out.contains("(banned)"))
     }
 
     @Test("rebuild prints the live engine's digest; snapshot create and verify agree")
@@ -123,6 +123,58 @@ struct CLITests {
         #expect(bad.status == 1 && bad.out.contains("checksum"))
         let fromSnapshot = try authledger(["rebuild", "--from-snapshot"] + s.data)
         #expect(fromSnapshot.err.contains("skipping snapshot") && fromSnapshot.out.contains("digest \(s.engine.projectionDigest.hex)"))
+    }
+
+    @Test("audit and sessions print one line per event or session, with no raw control character, as text and as JSON")
+    func hostileStringsStayOnOneLine() async throws {
+        let s = try await Scenario()
+        let hostile = "\n\r\u{1B}[31m\u{9B}\"\u{202E}\u{2028}\u{7F}\u{2066}\\ x=\"y"
+        func raw(_ text: String) -> [Unicode.Scalar] {
+            text.unicodeScalars.filter { c in
+                switch c.value {
+                case 0x00...0x09, 0x0b...0x1f, 0x7f...0x9f, 0x2028, 0x2029, 0x202a...0x202e, 0x2066...0x2069: true
+                default: false
+                }
+            }
+        }
+        let eve = "eve" + hostile
+        let device = Device(label: "Laptop" + hostile, userAgent: "UA" + hostile, ip: IPAddress("203.0.113.9")!)
+        let (first, _) = try await s.engine.login(LoginRequest(user: eve, device: device))
+        _ = try await s.engine.login(LoginRequest(user: eve, device: device))
+        try await s.engine.revoke(session: first.session, actor: "admin" + hostile)
+        let bob = "bob" + hostile
+        _ = try await s.engine.login(LoginRequest(user: bob, device: device))
+        try await s.engine.ban(user: bob, actor: "jo" + hostile, reason: "fraud" + hostile)
+        let eveEvents = try s.engine.history(user: eve).count, bobEvents = try s.engine.history(user: bob).count
+
+        for (user, count) in [(eve, eveEvents), (bob, bobEvents)] {
+            let text = try authledger(["audit", user] + s.data)
+            #expect(text.status == 0, "\(text.err)")
+            #expect(text.out.split(separator: "\n", omittingEmptySubsequences: false).count == count + 1, "\(text.out.debugDescription)")
+            #expect(raw(text.out).isEmpty, "\(text.out.debugDescription)")
+            #expect(!text.out.contains("\r"))
+            let json = try authledger(["audit", user, "--format", "json"] + s.data)
+            let lines = json.out.split(separator: "\n")
+            #expect(lines.count == count && raw(json.out).isEmpty && !json.out.contains("\r"), "\(json.out.debugDescription)")
+            for line in lines {
+                let o = try #require(try JSONParser.parse(String(line)).objectValue)
+                #expect(o["user"] == .string(user))
+                if let label = o["device"]?.objectValue?["label"] { #expect(label == .string(device.label)) }
+                if let actor = o["actor"], o["type"] == "session.revoked" { #expect(actor == .string("admin" + hostile)) }
+                if o["type"] == "user.banned" { #expect(o["reason"] == .string("fraud" + hostile)) }
+            }
+        }
+        let sessions = try authledger(["sessions", eve, "--at", "2026-01-01T00:30:00Z"] + s.data)
+        #expect(sessions.status == 0, "\(sessions.err)")
+        #expect(sessions.out.split(separator: "\n", omittingEmptySubsequences: false).count == 3, "\(sessions.out.debugDescription)")
+        #expect(raw(sessions.out).isEmpty && !sessions.out.contains("\r"), "\(sessions.out.debugDescription)")
+        let sessionsJSON = try authledger(["sessions", eve, "--at", "2026-01-01T00:30:00Z", "--format", "json"] + s.data)
+        let objects = try sessionsJSON.out.split(separator: "\n").map { try #require(try JSONParser.parse(String($0)).objectValue) }
+        #expect(objects.count == 1 && objects.first?["device"] == .string(device.label) && objects.first?["user_agent"] == .string(device.userAgent))
+        #expect(raw(sessionsJSON.out).isEmpty && !sessionsJSON.out.contains("\r"))
+        // An error that repeats what was typed does not pass it on raw either.
+        let badTime = try authledger(["sessions", eve, "--at", "soon\u{1B}]0;owned\u{7}"] + s.data)
+        #expect(badTime.status == 1 && badTime.err.contains("cannot read time") && raw(badTime.err).isEmpty, "\(badTime.err.debugDescription)")
     }
 
     @Test("verify finds a tampered record at its position")
