@@ -28,9 +28,15 @@ struct SessionsCommand: ParsableCommand {
         let moment = try at.map(parseTime) ?? SystemClock().now()
         // Start from the newest snapshot taken before the moment, if one checks out.
         var projection = SessionProjection()
-        let store = SnapshotStore(dataDirectory: data.path)
-        for info in store.list() {
-            guard let snap = try? store.load(info, matching: log), snap.time <= moment else { continue }
+        let store = SnapshotStore.forReading(dataDirectory: data.path)
+        if let e = store.keyError, !store.list().isEmpty { warn("not using snapshots: \(e); replaying the log instead") }
+        for info in store.list() where store.keyError == nil {
+            let snap: SessionProjection
+            do { snap = try store.load(info, matching: log) } catch {
+                warn("skipping snapshot \(info.path): \(error)")
+                continue
+            }
+            guard snap.time <= moment else { continue }
             projection = snap
             break
         }

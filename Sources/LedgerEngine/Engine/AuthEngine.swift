@@ -41,7 +41,7 @@ public final class AuthEngine: Sendable {
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
         let started = SystemClock().now()
-        let store = SnapshotStore(dataDirectory: dataDirectory)
+        let store = SnapshotStore.forEngine(dataDirectory: dataDirectory, logger: configuration.logger)
         var projection = SessionProjection(revocationSlackSeconds: configuration.leewaySeconds)
         var from: UInt64?
         if configuration.startFromSnapshot, let snap = store.newestValid(matching: log, warning: { configuration.logger.warning("\($0)") }) {
