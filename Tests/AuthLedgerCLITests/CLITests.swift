@@ -177,6 +177,84 @@ struct CLITests {
         #expect(badTime.status == 1 && badTime.err.contains("cannot read time") && raw(badTime.err).isEmpty, "\(badTime.err.debugDescription)")
     }
 
+    /// Snapshot files of the scenario, newest first (read from the directory, as an operator would).
+    func snapshotFiles(_ s: Scenario) throws -> [String] {
+        let dir = s.dir.path + "/snapshots"
+        return try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".alsnap") }.sorted(by: >).map { dir + "/" + $0 }
+    }
+
+    /// Lifts mallory's ban in a snapshot file and recomputes its plain checksum, as someone
+    /// who can write snapshots/ but not read keys/ would.
+    func liftMallorysBan(_ path: String) throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let needle = [7] + Array("mallory".utf8)
+        let at = try #require(stride(from: bytes.count - 32 - needle.count, through: 60, by: -1).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
+        #expect(bytes[at + 8] == 1)
+        bytes[at + 8] = 0
+        bytes.removeLast(32)
+        bytes += SHA256.hash(bytes).bytes
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test("snapshot verify prints one line per snapshot with its state, and fails on a tampered one")
+    func snapshotVerifyStates() async throws {
+        let s = try await Scenario()
+        #expect(try authledger(["snapshot", "create"] + s.data).status == 0)
+        let earlier = try s.engine.log.head().position
+        try await s.engine.ban(user: "eve", actor: "admin:jo", reason: "test")
+        #expect(try authledger(["snapshot", "create"] + s.data).status == 0)
+        let files = try snapshotFiles(s)
+        #expect(files.count == 2)
+        let sizes = try files.map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as! Int }
+        let head = try s.engine.log.head().position
+        let good = try authledger(["snapshot", "verify"] + s.data)
+        #expect(good.status == 0)
+        #expect(good.out == "position \(head)  \(sizes[0]) bytes  ok\nposition \(earlier)  \(sizes[1]) bytes  ok\n", "\(good.out)")
+
+        try liftMallorysBan(files[0])
+        let intact = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files[1])))
+        var old = intact
+        old[8] = 1
+        try Data(old).write(to: URL(fileURLWithPath: files[1]))
+        let bad = try authledger(["snapshot", "verify"] + s.data)
+        #expect(bad.status == 1)
+        #expect(bad.out == "position \(head)  \(sizes[0]) bytes  MAC mismatch\nposition \(earlier)  \(sizes[1]) bytes  old format\n", "\(bad.out)")
+        try Data(intact.prefix(100)).write(to: URL(fileURLWithPath: files[1]))
+        let truncated = try authledger(["snapshot", "verify"] + s.data)
+        #expect(truncated.status == 1 && truncated.out.contains("position \(earlier)  100 bytes  malformed: truncated"), "\(truncated.out)")
+    }
+
+    @Test("snapshot create does not carry a tampered snapshot's state into the next snapshot")
+    func snapshotCreateSkipsTampered() async throws {
+        let s = try await Scenario()
+        #expect(try authledger(["snapshot", "create"] + s.data).status == 0)
+        try liftMallorysBan(try #require(try snapshotFiles(s).first))
+        _ = try await s.engine.login(LoginRequest(user: "carol", device: Device(label: "Phone")))
+        let create = try authledger(["snapshot", "create"] + s.data)
+        #expect(create.status == 0 && create.out.contains("digest \(s.engine.projectionDigest.hex)"), "\(create.out) \(create.err)")
+        // The newest snapshot is the one just created; sessions starts from it.
+        let mallory = try authledger(["sessions", "mallory", "--at", "2026-01-01T00:30:00Z"] + s.data)
+        #expect(mallory.out.contains("(banned)"), "\(mallory.out)")
+        let rebuild = try authledger(["rebuild", "--from-snapshot"] + s.data)
+        #expect(rebuild.out.contains("digest \(s.engine.projectionDigest.hex)"), "\(rebuild.out)")
+    }
+
+    @Test("read-only tools that cannot read the snapshot key say so and replay the log")
+    func readOnlyToolsWithoutTheKey() async throws {
+        let s = try await Scenario()
+        #expect(try authledger(["snapshot", "create"] + s.data).status == 0)
+        try FileManager.default.removeItem(atPath: s.dir.path + "/keys/snapshot.key")
+        let rebuild = try authledger(["rebuild", "--from-snapshot"] + s.data)
+        #expect(rebuild.status == 0 && rebuild.err.contains("not using snapshots") && rebuild.err.contains("snapshot key"), "\(rebuild.err)")
+        #expect(rebuild.out.contains("rebuilding from scratch") && rebuild.out.contains("digest \(s.engine.projectionDigest.hex)"))
+        let sessions = try authledger(["sessions", "alice", "--at", "2026-01-01T00:10:00Z"] + s.data)
+        #expect(sessions.err.contains("not using snapshots") && sessions.out.hasPrefix("1 active session"), "\(sessions.err)")
+        let verify = try authledger(["snapshot", "verify"] + s.data)
+        #expect(verify.status == 1 && verify.out.contains("key unavailable") && verify.err.contains("snapshot key"), "\(verify.out) \(verify.err)")
+        // Nothing read-only created a key behind the operator's back.
+        #expect(!FileManager.default.fileExists(atPath: s.dir.path + "/keys/snapshot.key"))
+    }
+
     @Test("verify finds a tampered record at its position")
     func verifyTamper() async throws {
         let s = try await Scenario()
