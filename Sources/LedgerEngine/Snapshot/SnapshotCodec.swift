@@ -143,20 +143,14 @@ enum SnapshotCodec {
             return Int(n)
         }
 
+        // Duplicates are judged by the tables themselves (whatever equality they intern
+        // by): a table that merged two entries would shift every index after them.
         var strings: [String] = []
-        var nameNumbers: [String: UInt32] = [:]
-        for _ in 0..<(try count("user name", minimumBytes: 1)) {
-            let s = try r.string()
-            guard nameNumbers.updateValue(UInt32(strings.count), forKey: s) == nil else { throw malformed("the user-name table holds a name twice") }
-            strings.append(s)
-        }
+        for _ in 0..<(try count("user name", minimumBytes: 1)) { strings.append(try r.string()) }
+        let names = StringTable(strings)
+        guard names.strings.count == strings.count else { throw malformed("the user-name table holds a name twice") }
         var devices: [Device] = []
-        var seenDevices = Set<Device>()
-        for _ in 0..<(try count("device", minimumBytes: 2)) {
-            let d = Device(label: try r.string(), userAgent: try r.string())
-            guard seenDevices.insert(d).inserted else { throw malformed("the device table holds a device twice") }
-            devices.append(d)
-        }
+        for _ in 0..<(try count("device", minimumBytes: 2)) { devices.append(Device(label: try r.string(), userAgent: try r.string())) }
         var lifetimes: [SessionLifetimes] = []
         var seenLifetimes = Set<SessionLifetimes>()
         for _ in 0..<(try count("lifetime", minimumBytes: 16, max: UInt64(UInt16.max))) {
@@ -164,6 +158,8 @@ enum SnapshotCodec {
             guard seenLifetimes.insert(l).inserted else { throw malformed("the lifetimes table holds an entry twice") }
             lifetimes.append(l)
         }
+        let deviceTable = DeviceTable(devices: devices, lifetimes: lifetimes)
+        guard deviceTable.devices.count == devices.count else { throw malformed("the device table holds a device twice") }
 
         let sessionCount = try count("session", minimumBytes: 64)
         var sessions = SessionTable()
@@ -188,7 +184,7 @@ enum SnapshotCodec {
         var users: [(name: String, record: UserRecord)] = []
         for _ in 0..<(try count("user", minimumBytes: 3)) {
             let name = try r.string()
-            guard let number = nameNumbers[name] else { throw malformed("a user is not in the user-name table") }
+            guard let number = names.lookup(name) else { throw malformed("a user is not in the user-name table") }
             guard seenUsers.insert(number).inserted else { throw malformed("user number \(number) appears twice") }
             var u = UserRecord()
             switch try r.u8() {
@@ -217,7 +213,7 @@ enum SnapshotCodec {
         var revoked: [(SessionID, Timestamp)] = []
         for _ in 0..<(try count("revocation", minimumBytes: 24)) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
         try r.expectEnd()
-        p.restore(sessions: sessions, users: users, names: StringTable(strings), devices: DeviceTable(devices: devices, lifetimes: lifetimes),
+        p.restore(sessions: sessions, users: users, names: names, devices: deviceTable,
                   revoked: revoked, time: time, nextSweep: nextSweep, position: position)
         return p
     }
