@@ -14,32 +14,36 @@ extension AuthEvent {
         }
     }
 
-    /// A one-line, human-readable summary of the event's details.
+    /// A one-line, human-readable summary of the event's details. Strings that came from
+    /// outside are quoted and escaped (``TextEscaping/quoted(_:)``), so the summary is one
+    /// line and nothing in it can pass for another field.
     public var summary: String {
+        let q = TextEscaping.quoted
         switch self {
         case let .sessionStarted(e):
-            return "device=\"\(e.device.label)\" ip=\(e.device.ip) ua=\"\(e.device.userAgent)\""
+            return "device=\(q(e.device.label)) ip=\(e.device.ip) ua=\(q(e.device.userAgent))"
         case let .refreshRotated(e): return "generation=\(e.generation) ip=\(e.ip)"
         case let .refreshReuseDetected(e):
             return "classification=\(e.classification) presented=\(e.presentedGeneration) current=\(e.currentGeneration) ip=\(e.ip)"
         case .sessionEnded: return "logout"
-        case let .sessionRevoked(e): return "reason=\(e.reason) by=\(e.actor)"
+        case let .sessionRevoked(e): return "reason=\(e.reason) by=\(q(e.actor))"
         case let .userSessionsRevoked(e):
-            return "reason=\(e.reason) by=\(e.actor)" + (e.except.map { " except=\($0)" } ?? "")
-        case let .userBanned(e): return "by=\(e.actor) reason=\"\(e.reason)\""
-        case let .userUnbanned(e): return "by=\(e.actor)"
-        case let .signingKeyAdded(e): return "kid=\(e.kid) alg=\(e.algorithm)"
-        case let .signingKeyActivated(e), let .signingKeyRetired(e): return "kid=\(e.kid)"
-        case let .suspiciousActivity(e): return "rule=\(e.rule) \(e.detail)"
+            return "reason=\(e.reason) by=\(q(e.actor))" + (e.except.map { " except=\($0)" } ?? "")
+        case let .userBanned(e): return "by=\(q(e.actor)) reason=\(q(e.reason))"
+        case let .userUnbanned(e): return "by=\(q(e.actor))"
+        case let .signingKeyAdded(e): return "kid=\(q(e.kid)) alg=\(q(e.algorithm))"
+        case let .signingKeyActivated(e), let .signingKeyRetired(e): return "kid=\(q(e.kid))"
+        case let .suspiciousActivity(e): return "rule=\(e.rule) detail=\(q(e.detail))"
         }
     }
 }
 
 extension LoggedEvent {
-    /// `#position  time  type  user  session  details`, for terminals and audit reports.
+    /// `#position  time  type  user  session  details`, for terminals and audit reports:
+    /// always exactly one line, whatever the event's strings hold.
     public var textLine: String {
         var line = "#\(position)  \(timestamp)  \(event.type)"
-        if let user { line += "  user=\(user)" }
+        if let user { line += "  user=\(TextEscaping.quoted(user))" }
         if let s = event.session { line += "  session=\(s)" }
         return line + "  " + event.summary
     }

@@ -32,10 +32,10 @@ struct AuditCommand: ParsableCommand {
             // Skip rather than stop: timestamps follow the writer's clock, which can step back.
             if let to, t > to { return true }
             let event = try LoggedEvent(view: view)
-            emit(format == .json ? event.json.serialized : event.textLine)
+            emit(format == .json ? event.jsonLine : event.textLine)
             count += 1
             return true
         }
-        if count == 0 && format == .text { emit("no events for user \(user)") }
+        if count == 0 && format == .text { emit("no events for user \(TextEscaping.quoted(user))") }
     }
 }

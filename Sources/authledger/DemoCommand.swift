@@ -44,14 +44,17 @@ struct DemoCommand: AsyncParsableCommand {
             emit("mallory tries to log in again: \(error)")
         }
 
-        emit("\nalice's history (authledger audit alice):")
+        emit("")
+        emit("alice's history (authledger audit alice):")
         for event in try engine.history(user: alice) { emit("  " + event.textLine) }
-        emit("\nalice's active sessions (authledger sessions alice):")
+        emit("")
+        emit("alice's active sessions (authledger sessions alice):")
         for s in engine.activeSessions(user: alice, current: p1.session) {
-            emit("  \(s.id)  \"\(s.deviceLabel)\"  ip=\(s.ip)\(s.isCurrent ? "  (current)" : "")")
+            emit("  \(s.id)  \(TextEscaping.quoted(s.deviceLabel))  ip=\(s.ip)\(s.isCurrent ? "  (current)" : "")")
         }
         let report = try engine.log.verifyChain()
-        emit("\nchain: \(report.isIntact ? "intact" : "BROKEN"), \(report.checked) records, head \(report.head)")
+        emit("")
+        emit("chain: \(report.isIntact ? "intact" : "BROKEN"), \(report.checked) records, head \(report.head)")
         try await engine.shutdown()
         emit("data directory: \(data.path)")
         emit("next: authledger audit alice --format json | authledger stats | authledger tail --from 1")

@@ -28,9 +28,15 @@ struct SessionsCommand: ParsableCommand {
         let moment = try at.map(parseTime) ?? SystemClock().now()
         // Start from the newest snapshot taken before the moment, if one checks out.
         var projection = SessionProjection()
-        let store = SnapshotStore(dataDirectory: data.path)
-        for info in store.list() {
-            guard let snap = try? store.load(info, matching: log), snap.time <= moment else { continue }
+        let store = SnapshotStore.forReading(dataDirectory: data.path)
+        if let e = store.keyError, !store.list().isEmpty { warn("not using snapshots: \(e); replaying the log instead") }
+        for info in store.list() where store.keyError == nil {
+            let snap: SessionProjection
+            do { snap = try store.load(info, matching: log) } catch {
+                warn("skipping snapshot \(info.path): \(error)")
+                continue
+            }
+            guard snap.time <= moment else { continue }
             projection = snap
             break
         }
@@ -42,13 +48,13 @@ struct SessionsCommand: ParsableCommand {
                     "session": .string(s.id.description), "device": .string(s.deviceLabel), "user_agent": .string(s.userAgent),
                     "ip": .string(s.ip.description), "created": .string(s.createdAt.description),
                     "last_seen": .string(s.lastSeenAt.description), "expires": .string(s.expiresAt.description),
-                ]).serialized)
+                ]).serialized(alsoEscaping: TextEscaping.isEscaped))
             }
             return
         }
-        emit("\(sessions.count) active session\(sessions.count == 1 ? "" : "s") for \(user) at \(moment)\(projection.isBanned(user: user) ? " (banned)" : "")")
+        emit("\(sessions.count) active session\(sessions.count == 1 ? "" : "s") for \(TextEscaping.quoted(user)) at \(moment)\(projection.isBanned(user: user) ? " (banned)" : "")")
         for s in sessions {
-            emit("  \(s.id)  \"\(s.deviceLabel)\"  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\"\(s.userAgent)\"")
+            emit("  \(s.id)  \(TextEscaping.quoted(s.deviceLabel))  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\(TextEscaping.quoted(s.userAgent))")
         }
     }
 }

@@ -22,8 +22,8 @@ struct StatsCommand: ParsableCommand {
             return true
         }
         progress.finish()
-        let store = SnapshotStore(dataDirectory: data.path)
-        var projection = store.newestValid(matching: log, warning: { _ in }) ?? SessionProjection()
+        let store = SnapshotStore.forReading(dataDirectory: data.path)
+        var projection = store.newestValid(matching: log, warning: warn) ?? SessionProjection()
         try projection.advance(in: log)
         emit("events: \(stats.records)")
         for (code, n) in byType.sorted(by: { $0.key < $1.key }) {

@@ -4,10 +4,12 @@ import LedgerEngine
 import LedgerEvents
 import LedgerLog
 
-/// A failure the user can act on; printed as `Error: …` with exit code 1.
+/// A failure the user can act on; printed as `Error: …` with exit code 1. Values from
+/// outside are quoted where the message is built; control characters that slipped in
+/// anyway are escaped here, so no message can drive the terminal.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    init(_ description: String) { self.description = TextEscaping.escapingControls(description) }
 }
 
 extension DataDirectoryOption {
@@ -67,17 +69,19 @@ func parseTime(_ text: String) throws -> Timestamp {
         f.dateFormat = format
         if let d = f.date(from: text) { return Timestamp(microseconds: Int64((d.timeIntervalSince1970 * 1e6).rounded())) }
     }
-    throw CLIError("cannot read time \"\(text)\"; use RFC 3339 (2026-11-29T04:17:47Z) or Unix seconds")
+    throw CLIError("cannot read time \(TextEscaping.quoted(text)); use RFC 3339 (2026-11-29T04:17:47Z) or Unix seconds")
 }
 
-/// Prints a warning to standard error.
+/// Prints a warning to standard error, as one line with control characters escaped.
 func warn(_ message: String) {
-    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("warning: \(TextEscaping.escapingControls(message))\n".utf8))
 }
 
-/// Prints a line to standard output.
+/// Prints a line to standard output. Values from outside are quoted by the caller
+/// (``TextEscaping/quoted(_:)``); escaping control characters here as well keeps any
+/// the caller missed from ending the line or reaching the terminal.
 func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    FileHandle.standardOutput.write(Data((TextEscaping.escapingControls(line) + "\n").utf8))
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LedgerEvents
 import LedgerLog
 import LedgerTokens
 import LedgerCrypto
@@ -26,7 +27,7 @@ struct TokenCommand: AsyncParsableCommand {
             for (name, part) in [("header", parts[0]), ("claims", parts[1])] {
                 guard let bytes = Base64URL.decode(String(part)) else { throw CLIError("the \(name) is not canonical base64url") }
                 if let json = try? JSONParser.parse(bytes) {
-                    emit("\(name): \(json.serialized)")
+                    emit("\(name): \(json.serialized(alsoEscaping: TextEscaping.isEscaped))")
                     if name == "claims", let o = json.objectValue {
                         for claim in ["iat", "nbf", "exp"] {
                             if let t = o[claim]?.integerValue { emit("  \(claim) = \(Timestamp(seconds: t))") }
@@ -109,11 +110,11 @@ struct TokenCommand: AsyncParsableCommand {
                 guard let url = URL(string: source) else { throw CLIError("not a URL: \(source)") }
                 let (data, response) = try await URLSession.shared.data(from: url)
                 if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                    throw CLIError("fetching \(source) answered HTTP \(http.statusCode)")
+                    throw CLIError("fetching \(TextEscaping.quoted(source)) answered HTTP \(http.statusCode)")
                 }
                 return [UInt8](data)
             }
-            guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("cannot read the key set file \(source)") }
+            guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("cannot read the key set file \(TextEscaping.quoted(source))") }
             return [UInt8](data)
         }
     }

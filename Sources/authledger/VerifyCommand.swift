@@ -43,7 +43,7 @@ struct TailCommand: AsyncParsableCommand {
         let log = try data.openLogReadOnly()
         let wanted = try Set(types.map { name -> EventType in
             guard let t = EventType(name: name) else {
-                throw ValidationError("unknown event type \(name); known: \(EventType.allCases.map(\.description).joined(separator: ", "))")
+                throw ValidationError("unknown event type \(TextEscaping.quoted(name)); known: \(EventType.allCases.map(\.description).joined(separator: ", "))")
             }
             return t
         })
@@ -51,7 +51,7 @@ struct TailCommand: AsyncParsableCommand {
         for try await record in log.tail(from: start) {
             let event = try LoggedEvent(record)
             if !wanted.isEmpty && !wanted.contains(event.event.type) { continue }
-            emit(format == .json ? event.json.serialized : event.textLine)
+            emit(format == .json ? event.jsonLine : event.textLine)
         }
     }
 }

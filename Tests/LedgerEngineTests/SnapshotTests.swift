@@ -71,7 +71,9 @@ struct SnapshotTests {
             try await Self.workload(engine, other.clock, users: 0..<200)
             var p = SessionProjection()
             try p.advance(in: engine.log, through: newestInfo.position)
-            let info = try SnapshotStore(dataDirectory: other.dir.path).write(p, chainHash: try engine.log.record(at: newestInfo.position)!.chainHash)
+            // Under this data directory's key, so that it is the chain check that refuses it.
+            let store = SnapshotStore(dataDirectory: other.dir.path, key: try SnapshotKey.read(dataDirectory: f.dir.path))
+            let info = try store.write(p, chainHash: try engine.log.record(at: newestInfo.position)!.chainHash)
             bytes = try [UInt8](contentsOf: info.path)
         }
         try bytes.write(to: newestInfo.path)
@@ -80,7 +82,7 @@ struct SnapshotTests {
         #expect(reopened.projectionDigest == digest)
 
         // With every snapshot unusable, start-up replays the whole log.
-        let store = SnapshotStore(dataDirectory: f.dir.path)
+        let store = SnapshotStore.forReading(dataDirectory: f.dir.path)
         for s in store.list() { try [UInt8]([1, 2, 3]).write(to: s.path) }
         _ = consume reopened
         let full = try await f.open()
@@ -97,7 +99,7 @@ struct SnapshotTests {
         let engine = try await f.open()
         try await Self.workload(engine, f.clock, users: 0..<60)
         try await engine.shutdown()
-        let store = SnapshotStore(dataDirectory: f.dir.path)
+        let store = SnapshotStore.forReading(dataDirectory: f.dir.path)
         let list = store.list()
         #expect(list.count == 2)
         #expect(list.first?.position == (try engine.log.head().position))
@@ -153,11 +155,11 @@ struct CLITestError: Error { let message: String; init(_ m: String) { message = 
 
 @Suite("Hostile input")
 struct HostileInputTests {
-    @Test("a snapshot with a doctored count and a recomputed checksum is refused, not allocated")
+    @Test("a snapshot with a doctored count and a recomputed MAC is refused, not allocated")
     func doctoredSnapshotCount() async throws {
         let f = EngineFixture()
         let engine = try await f.open()
-        let store = SnapshotStore(dataDirectory: f.dir.path)
+        let store = SnapshotStore.forReading(dataDirectory: f.dir.path)
         let info = try store.write(SessionProjection(revocationSlackSeconds: 30), chainHash: .zero)
         var bytes = try [UInt8](contentsOf: info.path)
         // Empty projection: the session count sits after the header (60 bytes), three
@@ -165,7 +167,7 @@ struct HostileInputTests {
         let offset = 60 + 24 + 24
         for i in 0..<8 { bytes[offset + i] = i < 4 ? 0xff : 0 }
         bytes.removeLast(32)
-        bytes += SHA256.hash(bytes).bytes
+        bytes += try HMACSHA256(key: try [UInt8](contentsOf: SnapshotKey.path(dataDirectory: f.dir.path))).authenticate(bytes: bytes)
         try bytes.write(to: info.path)
         #expect { _ = try store.load(info, matching: engine.log) } throws: { "\($0)".contains("implausible session count") }
     }

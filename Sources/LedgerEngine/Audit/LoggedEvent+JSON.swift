@@ -3,6 +3,10 @@ import LedgerLog
 import LedgerTokens
 
 extension LoggedEvent {
+    /// ``json`` serialised for a terminal or a line-oriented file: one line, with the
+    /// characters the text form escapes (``TextEscaping/isEscaped(_:)``) as `\u` escapes too.
+    public var jsonLine: String { json.serialized(alsoEscaping: TextEscaping.isEscaped) }
+
     /// The event as one JSON object: position, time, type, user, session and every field,
     /// for `authledger audit --format json`, tails and subscribers.
     public var json: JSONValue {

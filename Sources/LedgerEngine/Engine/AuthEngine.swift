@@ -36,14 +36,14 @@ public final class AuthEngine: Sendable {
         var logConfiguration = configuration.log
         logConfiguration.clock = configuration.clock
         let log = try EventLog(directory: dataDirectory, configuration: logConfiguration)
-        let store = SnapshotStore(dataDirectory: dataDirectory)
         // Checked before the key ring can log anything: a start that is refused changes nothing.
-        try SecretFiles.requireSafeDirectory(store.directory)
+        try SecretFiles.requireSafeDirectory(dataDirectory + "/snapshots")
         var keyConfiguration = KeyRingConfiguration()
         keyConfiguration.algorithm = configuration.signingAlgorithm
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
+        let store = SnapshotStore.forEngine(dataDirectory: dataDirectory, logger: configuration.logger)
         let started = SystemClock().now()
         var projection = SessionProjection(revocationSlackSeconds: configuration.leewaySeconds)
         var from: UInt64?

@@ -2,14 +2,22 @@ import LedgerCrypto
 import LedgerEvents
 import LedgerLog
 
-/// The byte layout of a projection snapshot (format 1), documented in `docs/SNAPSHOTS.md`.
+/// The byte layout of a projection snapshot (format 2), documented in `docs/SNAPSHOTS.md`.
 ///
 ///     magic "ALSNAP\r\n" (8) ‖ format u32 ‖ log position u64 ‖ chain hash (32) ‖ body length u64
-///     ‖ body ‖ SHA-256 of everything before it (32)
+///     ‖ body ‖ HMAC-SHA-256 under the snapshot key of everything before it (32)
+///
+/// A plain checksum would only catch accidents: whoever can write the file can recompute
+/// it. The MAC needs the key in `keys/`, so a snapshot that lifts a ban or resurrects a
+/// session cannot be forged by someone who can only write `snapshots/`.
 enum SnapshotCodec {
     static let magic: [UInt8] = Array("ALSNAP\r\n".utf8)
-    static let format: UInt32 = 1
+    static let format: UInt32 = 2
     static let headerSize = 8 + 4 + 8 + 32 + 8
+    static let macSize = 32
+    /// Revocations are remembered for an access-token lifetime plus this; more than a u32 of
+    /// seconds is no leeway any configuration uses, and would overflow the arithmetic.
+    static let maximumSlackSeconds = Int64(UInt32.max)
 
     struct Header: Equatable {
         var position: UInt64
@@ -17,7 +25,7 @@ enum SnapshotCodec {
         var bodyLength: UInt64
     }
 
-    static func encode(_ p: Projection, chainHash: SHA256Digest) -> [UInt8] {
+    static func encode(_ p: Projection, chainHash: SHA256Digest, key: SnapshotKey) -> [UInt8] {
         var body = ByteWriter(capacity: 256 + p.sessions.count * 64 + p.users.count * 48)
         body.i64(p.revocationSlackSeconds)
         body.i64(p.time.microseconds)
@@ -51,105 +59,208 @@ enum SnapshotCodec {
             body.sessionID(id)
             body.i64(t.microseconds)
         }
-        var out = ByteWriter(capacity: headerSize + body.bytes.count + 32)
+        var out = ByteWriter(capacity: headerSize + body.bytes.count + macSize)
         out.raw(magic)
         out.u32(format)
         out.u64(p.position)
         out.raw(chainHash.bytes)
         out.u64(UInt64(body.bytes.count))
         out.raw(body.bytes)
-        out.raw(SHA256.hash(out.bytes).bytes)
+        out.raw(key.mac.authenticate(bytes: out.bytes))
         return out.bytes
     }
 
-    /// Reads and checks the header and the checksum; never trusts a length it has not bounded.
-    static func header(_ bytes: [UInt8]) throws(SnapshotError) -> Header {
-        guard bytes.count >= headerSize + 32 else { throw SnapshotError("truncated: \(bytes.count) bytes is shorter than any snapshot") }
-        guard Array(bytes[0..<8]) == magic else { throw SnapshotError("not a snapshot (bad magic number)") }
-        let result = bytes.withUnsafeBytes { raw in Result { () throws(SnapshotError) -> Header in
-            let format = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-            guard format == Self.format else { throw SnapshotError("snapshot format \(format) is not supported (this build reads \(Self.format))") }
-            let position = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt64.self))
-            let hash = SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: raw[20..<52]))!
-            let length = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 52, as: UInt64.self))
-            guard length == UInt64(bytes.count - headerSize - 32) else {
-                throw SnapshotError("truncated or padded: the header announces \(length) body bytes, the file holds \(bytes.count - headerSize - 32)")
+    /// Reads the header and checks the MAC, before any byte of the body is believed.
+    static func header(_ bytes: [UInt8], key: SnapshotKey) throws(SnapshotError) -> Header {
+        // The format comes before the MAC: a format-1 file has a checksum there, not a MAC,
+        // and deserves its own reason.
+        guard bytes.count >= 12, Array(bytes[0..<8]) == magic else {
+            throw SnapshotError(.malformed, bytes.count < 8 ? "truncated: \(bytes.count) bytes is shorter than any snapshot" : "not a snapshot (bad magic number)")
+        }
+        let format = UInt32(bytes[8]) | UInt32(bytes[9]) << 8 | UInt32(bytes[10]) << 16 | UInt32(bytes[11]) << 24
+        guard format == Self.format else {
+            if format == 1 {
+                throw SnapshotError(.oldFormat, "snapshot format 1 has no MAC, so it is not trusted; the log is replayed instead, and the next snapshot replaces it")
             }
-            let stored = SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: raw[(bytes.count - 32)...]))!
-            let computed = SHA256.hash(UnsafeRawBufferPointer(rebasing: raw[..<(bytes.count - 32)]))
-            guard stored == computed else { throw SnapshotError("checksum mismatch: the file is corrupt") }
-            return Header(position: position, chainHash: hash, bodyLength: length)
-        } }
-        return try result.get()
-    }
-
-    static func decode(_ bytes: [UInt8]) throws(SnapshotError) -> (Header, Projection) {
-        let h = try header(bytes)
-        do {
-            return try bytes.withUnsafeBytes { raw in
-                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[headerSize..<(bytes.count - 32)]))
-                var p = Projection(revocationSlackSeconds: try r.i64())
-                let time = Timestamp(microseconds: try r.i64())
-                let nextSweep = Timestamp(microseconds: try r.i64())
-                // A count is believed only if the bytes left could hold that many entries
-                // (`minimumBytes` each), so a doctored count cannot make us allocate wildly.
-                func count(_ what: String, minimumBytes: Int, max: UInt64 = 1 << 32) throws -> Int {
-                    let n = try r.u64()
-                    guard n <= max, n <= UInt64(r.remaining / minimumBytes) else {
-                        throw SnapshotError("implausible \(what) count \(n) for \(r.remaining) remaining bytes")
-                    }
-                    return Int(n)
-                }
-                var strings: [String] = []
-                for _ in 0..<(try count("user name", minimumBytes: 1)) { strings.append(try r.string()) }
-                var devices: [Device] = []
-                for _ in 0..<(try count("device", minimumBytes: 2)) { devices.append(Device(label: try r.string(), userAgent: try r.string())) }
-                var lifetimes: [SessionLifetimes] = []
-                for _ in 0..<(try count("lifetime", minimumBytes: 16, max: 65_535)) {
-                    lifetimes.append(SessionLifetimes(accessToken: try r.u32(), refreshToken: try r.u32(), idleTimeout: try r.u32(), absolute: try r.u32()))
-                }
-                let sessionCount = try count("session", minimumBytes: 64)
-                var sessions = SessionTable()
-                sessions.reserveCapacity(sessionCount)
-                for _ in 0..<sessionCount {
-                    let id = try r.sessionID()
-                    let created = try r.i64(), rotated = try r.i64()
-                    let ip = PackedIP(hi: try r.u64(), lo: try r.u64())
-                    let user = try r.u32(), device = try r.u32(), generation = try r.u32(), life = try r.u32()
-                    guard Int(user) < strings.count, Int(device) < devices.count, Int(life) < lifetimes.count else {
-                        throw SnapshotError("a session refers to a table entry that does not exist")
-                    }
-                    sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, user: user, device: device,
-                                                 generation: generation, lifetimes: UInt16(life))
-                }
-                let userCount = try count("user", minimumBytes: 3)
-                var users: [(name: String, record: UserRecord)] = []
-                users.reserveCapacity(userCount)
-                for _ in 0..<userCount {
-                    let name = try r.string()
-                    var u = UserRecord()
-                    u.banned = try r.u8() == 1
-                    for _ in 0..<(try r.varint()) { u.sessions.append(try r.sessionID()) }
-                    for _ in 0..<(try r.varint()) { u.devices.append(try r.u64()) }
-                    users.append((name, u))
-                }
-                var revoked: [(SessionID, Timestamp)] = []
-                for _ in 0..<(try count("revocation", minimumBytes: 24)) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
-                try r.expectEnd()
-                p.restore(sessions: sessions, users: users, names: StringTable(strings), devices: DeviceTable(devices: devices, lifetimes: lifetimes),
-                          revoked: revoked, time: time, nextSweep: nextSweep, position: h.position)
-                return (h, p)
-            }
-        } catch let e as SnapshotError { throw e } catch {
-            throw SnapshotError("the body does not decode: \(error)")
+            throw SnapshotError(.malformed, "snapshot format \(format) is not supported (this build reads \(Self.format))")
+        }
+        guard bytes.count >= headerSize + macSize else {
+            throw SnapshotError(.malformed, "truncated: \(bytes.count) bytes is shorter than any snapshot")
+        }
+        let announced = bytes.withUnsafeBytes { raw in UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 52, as: UInt64.self)) }
+        let held = bytes.count - headerSize - macSize
+        guard announced == UInt64(held) else {
+            throw SnapshotError(.malformed, "truncated or padded: the header announces \(announced) body bytes, the file holds \(held)")
+        }
+        let authentic = bytes.withUnsafeBytes { raw in
+            key.mac.isValid(tag: UnsafeRawBufferPointer(rebasing: raw[(bytes.count - macSize)...]),
+                            for: UnsafeRawBufferPointer(rebasing: raw[..<(bytes.count - macSize)]))
+        }
+        guard authentic else {
+            throw SnapshotError(.macMismatch, "MAC mismatch: the snapshot was altered, or written under another snapshot key")
+        }
+        return bytes.withUnsafeBytes { raw in
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[12..<headerSize]))
+            // Cannot fail: the bytes were bounded above.
+            let position = (try? r.u64()) ?? 0
+            let chainHash = SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: raw[20..<52])) ?? .zero
+            return Header(position: position, chainHash: chainHash, bodyLength: announced)
         }
     }
+
+    /// Decodes an authenticated snapshot. The MAC says who wrote it, not that the writer
+    /// was right: every count, index and cross-reference is checked as well, so a damaged
+    /// or hostile body is refused with its reason and can never trap.
+    static func decode(_ bytes: [UInt8], key: SnapshotKey) throws(SnapshotError) -> (Header, Projection) {
+        let h = try header(bytes, key: key)
+        do {
+            return try bytes.withUnsafeBytes { raw throws -> (Header, Projection) in
+                var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[headerSize..<(bytes.count - macSize)]))
+                let p = try decodeBody(&r, position: h.position)
+                return (h, p)
+            }
+        } catch let e as SnapshotError {
+            throw e
+        } catch {
+            throw SnapshotError(.malformed, "the body does not decode: \(error)")
+        }
+    }
+
+    private static func decodeBody(_ r: inout ByteReader, position: UInt64) throws -> Projection {
+        func malformed(_ why: String) -> SnapshotError { SnapshotError(.malformed, why) }
+        let slack = try r.i64()
+        guard (0...maximumSlackSeconds).contains(slack) else { throw malformed("revocation slack \(slack) s is out of range") }
+        var p = Projection(revocationSlackSeconds: slack)
+        let time = Timestamp(microseconds: try r.i64())
+        let nextSweep = Timestamp(microseconds: try r.i64())
+        // A count is believed only if the bytes left could hold that many entries
+        // (`minimumBytes` each), so a doctored count cannot make us allocate wildly.
+        func count(_ what: String, minimumBytes: Int, max: UInt64 = 1 << 32, varint: Bool = false) throws -> Int {
+            let n = varint ? try r.varint() : try r.u64()
+            guard n <= max, n <= UInt64(r.remaining / minimumBytes) else {
+                throw malformed("implausible \(what) count \(n) for \(r.remaining) remaining bytes")
+            }
+            return Int(n)
+        }
+
+        // Duplicates are judged by the tables themselves (whatever equality they intern
+        // by): a table that merged two entries would shift every index after them.
+        var strings: [String] = []
+        for _ in 0..<(try count("user name", minimumBytes: 1)) { strings.append(try r.string()) }
+        let names = StringTable(strings)
+        guard names.strings.count == strings.count else { throw malformed("the user-name table holds a name twice") }
+        var devices: [Device] = []
+        for _ in 0..<(try count("device", minimumBytes: 2)) { devices.append(Device(label: try r.string(), userAgent: try r.string())) }
+        var lifetimes: [SessionLifetimes] = []
+        var seenLifetimes = Set<SessionLifetimes>()
+        for _ in 0..<(try count("lifetime", minimumBytes: 16, max: UInt64(UInt16.max))) {
+            let l = SessionLifetimes(accessToken: try r.u32(), refreshToken: try r.u32(), idleTimeout: try r.u32(), absolute: try r.u32())
+            guard seenLifetimes.insert(l).inserted else { throw malformed("the lifetimes table holds an entry twice") }
+            lifetimes.append(l)
+        }
+        let deviceTable = DeviceTable(devices: devices, lifetimes: lifetimes)
+        guard deviceTable.devices.count == devices.count else { throw malformed("the device table holds a device twice") }
+
+        let sessionCount = try count("session", minimumBytes: 64)
+        var sessions = SessionTable()
+        sessions.reserveCapacity(sessionCount)
+        for _ in 0..<sessionCount {
+            let id = try r.sessionID()
+            let created = try r.i64(), rotated = try r.i64()
+            let ip = PackedIP(hi: try r.u64(), lo: try r.u64())
+            let user = try r.u32(), device = try r.u32(), generation = try r.u32(), life = try r.u32()
+            guard Int(user) < strings.count else { throw malformed("session \(id) names user \(user) of \(strings.count)") }
+            guard Int(device) < devices.count else { throw malformed("session \(id) names device \(device) of \(devices.count)") }
+            guard Int(life) < lifetimes.count else { throw malformed("session \(id) names lifetimes \(life) of \(lifetimes.count)") }
+            guard sessions[id] == nil else { throw malformed("session \(id) appears twice") }
+            sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, user: user, device: device,
+                                         generation: generation, lifetimes: UInt16(life))
+        }
+
+        // Every session belongs to exactly the user it names, and every user listed is one
+        // the projection would hold (banned, or with sessions or devices).
+        var owned = Set<SessionID>()
+        var seenUsers = Set<UInt32>()
+        var users: [(name: String, record: UserRecord)] = []
+        for _ in 0..<(try count("user", minimumBytes: 3)) {
+            let name = try r.string()
+            guard let number = names.lookup(name) else { throw malformed("a user is not in the user-name table") }
+            guard seenUsers.insert(number).inserted else { throw malformed("user number \(number) appears twice") }
+            var u = UserRecord()
+            switch try r.u8() {
+            case 0: u.banned = false
+            case 1: u.banned = true
+            case let b: throw malformed("user number \(number) has banned flag \(b)")
+            }
+            for _ in 0..<(try count("user session", minimumBytes: 16, varint: true)) {
+                let id = try r.sessionID()
+                guard let s = sessions[id] else { throw malformed("user number \(number) lists session \(id), which is absent") }
+                guard s.user == number else { throw malformed("user number \(number) lists session \(id), which belongs to user \(s.user)") }
+                guard owned.insert(id).inserted else { throw malformed("session \(id) is listed twice") }
+                u.sessions.append(id)
+            }
+            var seenDevices = Set<UInt64>()
+            for _ in 0..<(try count("user device", minimumBytes: 8, varint: true)) {
+                let d = try r.u64()
+                guard seenDevices.insert(d).inserted else { throw malformed("user number \(number) lists a device twice") }
+                u.devices.append(d)
+            }
+            guard !u.isEmpty else { throw malformed("user number \(number) has no sessions, devices or ban") }
+            users.append((name, u))
+        }
+        guard owned.count == sessions.count else { throw malformed("\(sessions.count - owned.count) sessions belong to no user") }
+
+        var revoked: [(SessionID, Timestamp)] = []
+        for _ in 0..<(try count("revocation", minimumBytes: 24)) { revoked.append((try r.sessionID(), Timestamp(microseconds: try r.i64()))) }
+        try r.expectEnd()
+        p.restore(sessions: sessions, users: users, names: names, devices: deviceTable,
+                  revoked: revoked, time: time, nextSweep: nextSweep, position: position)
+        return p
+    }
 }
 
-/// Why a snapshot cannot be used.
+/// Why a snapshot cannot be used. Match on ``kind``; ``reason`` says it to a person.
 public struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, in the words `authledger snapshot verify` prints.
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        private enum Code: Sendable, Hashable { case unreadable, oldFormat, macMismatch, malformed, logTooShort, chainMismatch, keyUnavailable }
+        private let code: Code
+
+        /// The file could not be read.
+        public static let unreadable = Kind(code: .unreadable)
+        /// Written by an older build in a format that is no longer trusted.
+        public static let oldFormat = Kind(code: .oldFormat)
+        /// The MAC does not verify: altered, or written under another key.
+        public static let macMismatch = Kind(code: .macMismatch)
+        /// Authentic, or not yet checked, but not a well-formed snapshot.
+        public static let malformed = Kind(code: .malformed)
+        /// The log does not reach the snapshot's position.
+        public static let logTooShort = Kind(code: .logTooShort)
+        /// The log's chain hash at the snapshot's position differs: another history.
+        public static let chainMismatch = Kind(code: .chainMismatch)
+        /// The snapshot key cannot be read (or created), so no snapshot can be trusted.
+        public static let keyUnavailable = Kind(code: .keyUnavailable)
+
+        public var description: String {
+            switch code {
+            case .unreadable: "unreadable"
+            case .oldFormat: "old format"
+            case .macMismatch: "MAC mismatch"
+            case .malformed: "malformed"
+            case .logTooShort: "log too short"
+            case .chainMismatch: "chain hash differs from the log"
+            case .keyUnavailable: "key unavailable"
+            }
+        }
+    }
+
+    public let kind: Kind
     public let reason: String
-    public init(_ reason: String) { self.reason = reason }
+
+    public init(_ kind: Kind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+
     public var description: String { reason }
 }
-
