@@ -7,8 +7,8 @@ let package = Package(
     name: "AuthLedger",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "LedgerCodec", targets: ["LedgerCodec"]),
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
-        .library(name: "LedgerEvents", targets: ["LedgerEvents"]),
         .library(name: "LedgerCrypto", targets: ["LedgerCrypto"]),
         .library(name: "LedgerTokens", targets: ["LedgerTokens"]),
         .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
@@ -30,23 +30,25 @@ let package = Package(
         .target(name: "LedgerCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
         // JOSE: JWT access tokens, JWKs and key sets, and opaque refresh tokens.
         .target(name: "LedgerTokens", dependencies: ["LedgerCrypto"], swiftSettings: strict),
-        // The append-only, hash-chained event log over LMDB.
-        .target(name: "LedgerLog", dependencies: ["CLMDB", "LedgerCrypto"], swiftSettings: strict),
-        // The catalogue of auth events and their stable binary encoding.
-        .target(name: "LedgerEvents", dependencies: ["LedgerLog", "LedgerCrypto"], swiftSettings: strict),
+        // The pure codec, no LMDB: the record layout and the chain-hash rule, the catalogue of
+        // auth events and their stable encoding, identifiers, timestamps, and the revocation
+        // state followers keep. What a process that only decodes or verifies events links.
+        .target(name: "LedgerCodec", dependencies: ["LedgerCrypto"], swiftSettings: strict),
+        // The append-only, hash-chained event log over LMDB: group commit, indexes, tails.
+        .target(name: "LedgerLog", dependencies: ["CLMDB", "LedgerCrypto", "LedgerCodec"], swiftSettings: strict),
         // The engine: sessions, rotation, revocation, projections, and the key ring.
         .target(
             name: "LedgerEngine",
-            dependencies: ["CMemory", "LedgerLog", "LedgerEvents", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMemory", "LedgerLog", "LedgerCodec", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
-        .target(name: "LedgerTesting", dependencies: ["LedgerLog"], swiftSettings: strict),
+        .target(name: "LedgerTesting", dependencies: ["LedgerCodec"], swiftSettings: strict),
         // The `authledger` command-line tool.
         .executableTarget(
             name: "authledger",
             dependencies: [
-                "LedgerLog", "LedgerEvents", "LedgerEngine", "LedgerTokens", "LedgerCrypto",
+                "LedgerLog", "LedgerCodec", "LedgerEngine", "LedgerTokens", "LedgerCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -54,6 +56,8 @@ let package = Package(
         ),
 
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
+        // Links no LMDB, like every process that only decodes events.
+        .testTarget(name: "LedgerCodecTests", dependencies: ["LedgerCodec", "LedgerCrypto", "LedgerTesting"], swiftSettings: strict),
         .testTarget(
             name: "LedgerTokensTests",
             dependencies: ["LedgerTokens", "LedgerCrypto"],
@@ -67,6 +71,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTesting"], swiftSettings: strict),
-        .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerEvents", "LedgerTesting"], swiftSettings: strict),
+        .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerCodec", "LedgerTesting"], swiftSettings: strict),
     ]
 )

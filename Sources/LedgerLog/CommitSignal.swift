@@ -1,3 +1,4 @@
+import LedgerCodec
 import Synchronization
 
 /// Wakes tails when commits move the head. Waiters register the position they need;

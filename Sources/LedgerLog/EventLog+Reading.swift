@@ -1,3 +1,4 @@
+import LedgerCodec
 import CLMDB
 
 extension EventLog {
@@ -193,7 +194,9 @@ extension EventLog {
 
     /// Maps LMDB errors to ``LogError`` once, here at the boundary.
     func translatingErrors<R>(_ body: () throws -> R) throws(LogError) -> R {
-        do { return try body() } catch let e as LogError { throw e } catch let e as LMDBError { throw LogError(.storage(e)) } catch {
+        do { return try body() } catch let e as LogError { throw e } catch let e as RecordError { throw LogError(e) } catch let e as LMDBError {
+            throw LogError(.storage(e))
+        } catch {
             throw LogError(.storage(LMDBError(code: -1, operation: "read: \(error)")))
         }
     }

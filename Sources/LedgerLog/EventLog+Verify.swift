@@ -1,3 +1,4 @@
+import LedgerCodec
 import LedgerCrypto
 
 /// The result of walking the hash chain.

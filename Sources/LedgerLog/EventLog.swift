@@ -1,3 +1,4 @@
+import LedgerCodec
 import CLMDB
 import Glibc
 import LedgerCrypto
@@ -95,7 +96,9 @@ public final class EventLog: Sendable {
     public func head() throws(LogError) -> LogHead {
         do {
             return try env.read { txn in try LogWriter.lastRecord(txn, logDB) }
-        } catch let e as LogError { throw e } catch let e as LMDBError { throw LogError(.storage(e)) } catch { fatalError("unreachable: \(error)") }
+        } catch let e as LogError { throw e } catch let e as RecordError { throw LogError(e) } catch let e as LMDBError {
+            throw LogError(.storage(e))
+        } catch { throw LogError(.storage(LMDBError(code: -1, operation: "read the head: \(error)"))) }
     }
 
     /// Appends `events` as one unit (consecutive positions, one transaction), group-committed
@@ -103,7 +106,7 @@ public final class EventLog: Sendable {
     @discardableResult
     public func append(_ events: [PendingEvent]) async throws(LogError) -> AppendReceipt {
         guard let appendQueue else { throw LogError(.readOnly) }
-        for e in events { try e.validate() }
+        do { for e in events { try e.validate() } } catch { throw LogError(error) }
         do {
             return try await appendQueue.submit(events)
         } catch let e as LogError { throw e } catch { throw LogError(.storage(LMDBError(code: -1, operation: "append: \(error)"))) }
@@ -120,7 +123,7 @@ public final class EventLog: Sendable {
     /// committed or none is. Blocks on fsync: call it from a dedicated thread or queue.
     public func commit(groups: [[PendingEvent]]) throws(LogError) -> [AppendReceipt] {
         guard let writer else { throw LogError(.readOnly) }
-        for g in groups { for e in g { try e.validate() } }
+        do { for g in groups { for e in g { try e.validate() } } } catch { throw LogError(error) }
         return try writer.commit(groups)
     }
 

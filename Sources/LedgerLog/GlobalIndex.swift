@@ -1,3 +1,4 @@
+import LedgerCodec
 import CLMDB
 
 /// The `global` database: the position of every record without a user (key lifecycle

@@ -1,3 +1,4 @@
+import LedgerCodec
 /// How an ``EventLog`` is opened. Every field has a production-safe default.
 public struct LogConfiguration: Sendable {
     /// Whether a commit waits for the disk.
@@ -52,7 +53,8 @@ public struct LogHead: Sendable, Equatable, Hashable, CustomStringConvertible {
 public struct AppendReceipt: Sendable, Equatable {
     /// The first and last position of this caller's events (empty appends get `head+1..<head+1`).
     public var positions: Range<UInt64>
-    /// The commit timestamp of this caller's events.
+    /// The commit timestamp of this caller's events (of the first, if they were given
+    /// different times): never earlier than any record before them.
     public var timestamp: Timestamp
     /// The log head right after the transaction that carried these events.
     public var head: LogHead

@@ -1,3 +1,4 @@
+import LedgerCodec
 /// An error from the event log. Cases live in a private enum so new ones can be added
 /// without breaking callers; match on ``kind`` to react to a specific one.
 public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -22,6 +23,15 @@ public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
+
+    /// The log's form of a record-level error.
+    init(_ e: RecordError) {
+        switch e.kind {
+        case let .corrupt(p, why): kind = .corruptRecord(position: p, why)
+        case let .unsupportedFormat(p, f): kind = .unsupportedRecordFormat(position: p, format: f)
+        case let .invalidEvent(why): kind = .invalidEvent(why)
+        }
+    }
 
     public var description: String {
         switch kind {

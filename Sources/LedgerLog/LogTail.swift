@@ -1,3 +1,4 @@
+import LedgerCodec
 /// An `AsyncSequence` of every committed record from a position on, with no gap,
 /// duplicate or reordering. Catch-up reads use a fresh read transaction per batch, and no
 /// transaction is open while the tail waits, so a slow subscriber never pins pages.

@@ -1,3 +1,4 @@
+import LedgerCodec
 import CLMDB
 import LedgerCrypto
 import Synchronization
@@ -33,13 +34,18 @@ final class LogWriter: Sendable {
 
     /// The last record's position and chain hash, read inside `txn`.
     static func lastRecord(_ txn: LMDBTransaction, _ logDB: MDB_dbi) throws -> LogHead {
+        try last(txn, logDB).head
+    }
+
+    /// The last record's position, chain hash and timestamp (nil for an empty log).
+    static func last(_ txn: LMDBTransaction, _ logDB: MDB_dbi) throws -> (head: LogHead, timestamp: Timestamp?) {
         try txn.withCursor(logDB) { cursor in
-            guard let e = try cursor.move(MDB_LAST) else { return .empty }
+            guard let e = try cursor.move(MDB_LAST) else { return (.empty, nil) }
             guard let position = e.integerKey, position < .max else {
                 throw LogError(.corruptRecord(position: e.integerKey ?? 0, "the last key of the log is not a valid position"))
             }
             let view = try RecordView(position: position, bytes: e.value)
-            return LogHead(position: position, chainHash: view.chainHash)
+            return (LogHead(position: position, chainHash: view.chainHash), view.timestamp)
         }
     }
 
@@ -64,6 +70,8 @@ final class LogWriter: Sendable {
                     throw LogError(.storage(e))
                 } catch let e as LogError {
                     throw e
+                } catch let e as RecordError {
+                    throw LogError(e)
                 } catch {
                     throw LogError(.storage(LMDBError(code: -1, operation: "commit: \(error)")))
                 }
@@ -76,15 +84,22 @@ final class LogWriter: Sendable {
 
     private func write(_ groups: [[PendingEvent]], _ txn: LMDBTransaction, _ scratch: inout Scratch) throws -> ([AppendReceipt], LogHead) {
         // Chain from what is on disk, not from memory, so a failed commit leaves nothing stale.
-        var head = try Self.lastRecord(txn, logDB)
+        var (head, lastTime) = try Self.last(txn, logDB)
+        // Time never goes backwards in the log: a clock stepped back (or an event dated
+        // earlier than the last one) is recorded at the last record's time.
+        var floor = lastTime ?? Timestamp(microseconds: .min)
         let now = configuration.clock.now()
         var receipts: [AppendReceipt] = []
         receipts.reserveCapacity(groups.count)
         for group in groups {
             let first = head.position + 1
+            var groupTime: Timestamp?
             for event in group {
                 let position = head.position + 1
-                let record = RecordLayout.encode(event, timestamp: event.timestamp ?? now, into: scratch.record)
+                let time = max(event.timestamp ?? now, floor)
+                floor = time
+                if groupTime == nil { groupTime = time }
+                let record = RecordLayout.encode(event, timestamp: time, into: scratch.record)
                 let bodySize = record.count - RecordLayout.hashSize
                 let chain = RecordLayout.chainHash(previous: head.chainHash, position: position,
                                                    body: UnsafeRawBufferPointer(rebasing: record[..<bodySize]), hasher: scratch.hasher)
@@ -106,7 +121,7 @@ final class LogWriter: Sendable {
                 }
                 head = LogHead(position: position, chainHash: chain)
             }
-            receipts.append(AppendReceipt(positions: first..<(head.position + 1), timestamp: group.first?.timestamp ?? now, head: head))
+            receipts.append(AppendReceipt(positions: first..<(head.position + 1), timestamp: groupTime ?? max(now, floor), head: head))
         }
         // Every receipt reports the head after the whole transaction.
         for i in receipts.indices { receipts[i].head = head }

@@ -1,4 +1,5 @@
-import LedgerLog
+import LedgerCodec
+
 import Synchronization
 
 /// A clock that only moves when told to, for tests of lifetimes and grace windows.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 struct AuditCommand: ParsableCommand {
@@ -31,6 +31,7 @@ struct AuditCommand: ParsableCommand {
             if let from, t < from { return true }
             // Skip rather than stop: timestamps follow the writer's clock, which can step back.
             if let to, t > to { return true }
+            if view.isUnknownAnnotation { return true }
             let event = try LoggedEvent(view: view)
             emit(format == .json ? event.jsonLine : event.textLine)
             count += 1

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerEngine
+import LedgerCodec
 import LedgerLog
 
 struct RebuildCommand: ParsableCommand {

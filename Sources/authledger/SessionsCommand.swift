@@ -1,6 +1,6 @@
 import ArgumentParser
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTokens
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 struct StatsCommand: ParsableCommand {

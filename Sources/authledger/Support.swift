@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// A failure the user can act on; printed as `Error: …` with exit code 1. Values from

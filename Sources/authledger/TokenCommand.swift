@@ -3,7 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTokens
 import LedgerCrypto

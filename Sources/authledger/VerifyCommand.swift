@@ -49,6 +49,7 @@ struct TailCommand: AsyncParsableCommand {
         })
         let start = try from ?? (log.head().position + 1)
         for try await record in log.tail(from: start) {
+            if EventType.isUnknownAnnotation(record.type) { continue }
             let event = try LoggedEvent(record)
             if !wanted.isEmpty && !wanted.contains(event.event.type) { continue }
             emit(format == .json ? event.jsonLine : event.textLine)
@@ -57,4 +58,4 @@ struct TailCommand: AsyncParsableCommand {
 }
 
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec

@@ -2,7 +2,7 @@ import CLMDB
 import Foundation
 import LedgerCrypto
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 @testable import LedgerLog
 import LedgerTesting
 import LedgerTokens

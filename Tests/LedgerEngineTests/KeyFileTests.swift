@@ -1,7 +1,7 @@
 import Glibc
 import LedgerCrypto
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTesting
 import LedgerTokens

@@ -1,6 +1,6 @@
 import Glibc
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTesting
 import LedgerTokens

@@ -1,7 +1,7 @@
 import Foundation
 import LedgerCrypto
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTesting
 import LedgerTokens

@@ -1,5 +1,5 @@
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTesting
 import LedgerTokens

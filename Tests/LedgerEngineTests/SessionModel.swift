@@ -1,5 +1,5 @@
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// A reference model of the session rules, written from `docs/SESSIONS.md` alone (not from

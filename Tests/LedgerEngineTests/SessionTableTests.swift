@@ -1,5 +1,5 @@
 @testable import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import Testing
 
 @Suite("Session table")

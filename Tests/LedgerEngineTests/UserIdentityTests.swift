@@ -1,6 +1,6 @@
 import LedgerCrypto
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTesting
 import LedgerTokens

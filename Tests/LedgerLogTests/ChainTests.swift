@@ -1,5 +1,5 @@
 import CLMDB
-import LedgerEvents
+import LedgerCodec
 @testable import LedgerLog
 import LedgerTesting
 import Testing

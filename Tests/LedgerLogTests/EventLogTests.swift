@@ -1,5 +1,5 @@
 import CLMDB
-import LedgerEvents
+import LedgerCodec
 @testable import LedgerLog
 import LedgerTesting
 import Testing
@@ -316,5 +316,27 @@ struct BoundedRecordTests {
         await #expect(throws: LogError.self) { try await log.append(tooLarge) }
         #expect(throws: LogError.self) { _ = try log.commit(groups: [[tooLarge]]) }
         #expect(try log.head().position == 1)
+    }
+}
+
+@Suite("Time in the log")
+struct LogTimeTests {
+    @Test("timestamps never go backwards: a clock stepped back, or an event dated earlier, is recorded at the last record's time")
+    func clampedToTheLast() async throws {
+        let dir = TemporaryDirectory()
+        let clock = ManualClock()
+        let log = try openLog(dir, clock: clock)
+        let first = try await log.append(rotation("a", generation: 1)).timestamp
+        clock.advance(microseconds: -5_000_000)
+        let second = try await log.append(rotation("a", generation: 2))
+        #expect(second.timestamp == first)
+        let dated = try await log.append([PendingEvent(type: 2, schemaVersion: 1, user: "a", payload: rotation("a", generation: 3).payload,
+                                                       timestamp: first.adding(microseconds: -1))])
+        #expect(dated.timestamp == first)
+        clock.advance(microseconds: 6_000_000)
+        let later = try await log.append(rotation("a", generation: 4)).timestamp
+        #expect(later == first.adding(microseconds: 1_000_000))
+        let times = try allRecords(log).map(\.timestamp)
+        #expect(times == times.sorted())
     }
 }

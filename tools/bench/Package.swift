@@ -26,7 +26,7 @@ let package = Package(
             dependencies: [
                 "CRawCrypto",
                 .product(name: "LedgerLog", package: product),
-                .product(name: "LedgerEvents", package: product),
+                .product(name: "LedgerCodec", package: product),
                 .product(name: "LedgerCrypto", package: product),
                 .product(name: "LedgerTokens", package: product),
                 .product(name: "LedgerEngine", package: product),

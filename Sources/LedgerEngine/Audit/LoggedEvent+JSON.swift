@@ -1,4 +1,4 @@
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTokens
 

@@ -1,5 +1,5 @@
 import LedgerCrypto
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTokens
 import Logging
@@ -311,7 +311,7 @@ public final class AuthEngine: Sendable {
 
     /// The user's whole history, oldest first.
     public func history(user: String) throws -> [LoggedEvent] {
-        try log.events(ofUser: user).map { try LoggedEvent($0) }
+        try log.events(ofUser: user).filter { !EventType.isUnknownAnnotation($0.type) }.map { try LoggedEvent($0) }
     }
 
     /// Whether the user is banned.
@@ -344,7 +344,8 @@ struct BatchWriter: Sendable {
     let log: EventLog
 
     func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
-        let now = configuration.clock.now()
+        // Time never goes backwards in the log (the writer clamps), so neither do decisions.
+        let now = max(configuration.clock.now(), state.withLock { $0.time })
         var results: [Result<Decision.Answer, any Error>] = []
         results.reserveCapacity(commands.count)
         var groups: [[PendingEvent]] = []
@@ -380,7 +381,8 @@ struct BatchWriter: Sendable {
             for (events, receipt) in zip(applied, receipts) {
                 var position = receipt.positions.lowerBound
                 for (event, user) in events {
-                    p.apply(event, user: user, at: now, position: position)
+                    // At the time the log recorded: replay applies the same events at the same times.
+                    p.apply(event, user: user, at: receipt.timestamp, position: position)
                     position += 1
                 }
             }

@@ -1,6 +1,6 @@
 import Glibc
 import LedgerCrypto
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTokens
 import Synchronization

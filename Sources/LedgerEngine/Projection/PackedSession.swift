@@ -1,5 +1,5 @@
 import LedgerCrypto
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// An IP address in 16 bytes: IPv4 as an IPv4-mapped IPv6 address, unknown as all zeros.

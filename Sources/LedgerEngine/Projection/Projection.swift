@@ -1,5 +1,5 @@
 import LedgerCrypto
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// The in-memory state derived from the log: sessions, users, revocations. Changed only by

@@ -1,4 +1,4 @@
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// Read and write access to projection state. Two stores exist: the live ``Projection``

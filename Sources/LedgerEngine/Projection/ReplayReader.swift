@@ -1,4 +1,5 @@
 import Dispatch
+import LedgerCodec
 import LedgerLog
 import Synchronization
 

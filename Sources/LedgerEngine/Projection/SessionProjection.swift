@@ -1,5 +1,5 @@
 import LedgerCrypto
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// A read-only view of the projection, built by replaying a log (optionally starting from a
@@ -63,7 +63,9 @@ public struct SessionProjection: Sendable {
                         let e = entries[i]
                         if let time, e.time > time { return true }
                         if i + ahead < entries.count { p.prefetch(session: entries[i + ahead].session) }
-                        if e.other < 0 {
+                        if e.other == -2 {
+                            p.position = e.position
+                        } else if e.other < 0 {
                             p.apply(.refreshRotated(RefreshRotated(session: e.session!, generation: e.generation, ip: e.ip)),
                                     user: nil, at: e.time, position: e.position)
                         } else {

@@ -1,4 +1,4 @@
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// One session as the projection knows it. Built only from events.

@@ -1,5 +1,5 @@
 import CMemory
-import LedgerEvents
+import LedgerCodec
 
 /// The live sessions, in one flat open-addressing table (linear probing) of 64-byte slots.
 ///

@@ -1,4 +1,4 @@
-import LedgerEvents
+import LedgerCodec
 
 /// Users' records, indexed by their interned name (see ``StringTable``): a session holds its
 /// user's number, so ending one (most of the events that touch users) finds the user

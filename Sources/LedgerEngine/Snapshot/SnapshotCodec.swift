@@ -1,5 +1,5 @@
 import LedgerCrypto
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// The byte layout of a projection snapshot (format 2), documented in `docs/SNAPSHOTS.md`.

@@ -1,5 +1,6 @@
 import Glibc
 import LedgerCrypto
+import LedgerCodec
 import LedgerLog
 import Logging
 

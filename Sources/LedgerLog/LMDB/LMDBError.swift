@@ -1,3 +1,4 @@
+import LedgerCodec
 import CLMDB
 
 /// An error from LMDB, naming the operation that failed and what to do about it.

@@ -1,3 +1,4 @@
+import LedgerCodec
 import CLMDB
 
 /// A transaction handle valid only inside the closure given to

@@ -1,3 +1,4 @@
+import LedgerCodec
 import Glibc
 
 /// Lets many transactions run at once but gives one thread exclusive access while

@@ -1,5 +1,5 @@
 import Glibc
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 
 /// The log benchmarks. Each prints one JSON line for tools/bench.sh to summarise.

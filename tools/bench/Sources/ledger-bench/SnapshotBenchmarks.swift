@@ -1,7 +1,7 @@
 import Foundation
 import LedgerCrypto
 import LedgerEngine
-import LedgerEvents
+import LedgerCodec
 import LedgerLog
 import LedgerTokens
 
@@ -72,7 +72,7 @@ enum SnapshotBenchmarks {
         let log = try EventLog(directory: dir, configuration: config)
         var p = SessionProjection()
         try p.advance(in: log)
-        let store = SnapshotStore(dataDirectory: dir)
+        let store = SnapshotStore.forWriting(dataDirectory: dir)
         let hash = try log.record(at: p.position)!.chainHash
         var t0 = monotonicSeconds()
         let info = try store.write(p, chainHash: hash, keep: 1)

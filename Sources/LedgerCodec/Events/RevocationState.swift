@@ -1,5 +1,4 @@
 import LedgerCrypto
-import LedgerLog
 
 /// The sessions whose access tokens must be refused, each until a time, as of a log
 /// position: what a service that follows the log needs in order to refuse the tokens of

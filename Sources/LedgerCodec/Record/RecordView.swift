@@ -8,20 +8,20 @@ import LedgerCrypto
 public struct RecordView {
     /// The record's position in the log (1, 2, 3, …).
     public let position: UInt64
-    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline package let bytes: UnsafeRawBufferPointer
 
     /// Checks the envelope; never trusts lengths it has not bounded.
-    init(position: UInt64, bytes: UnsafeRawBufferPointer) throws(LogError) {
+    package init(position: UInt64, bytes: UnsafeRawBufferPointer) throws(RecordError) {
         self.position = position
         self.bytes = bytes
         guard bytes.count >= RecordLayout.minimumSize else {
-            throw LogError(.corruptRecord(position: position, "record is \(bytes.count) bytes, shorter than the \(RecordLayout.minimumSize)-byte minimum"))
+            throw RecordError(.corrupt(position: position, "record is \(bytes.count) bytes, shorter than the \(RecordLayout.minimumSize)-byte minimum"))
         }
         guard bytes[0] == RecordLayout.format else {
-            throw LogError(.unsupportedRecordFormat(position: position, format: bytes[0]))
+            throw RecordError(.unsupportedFormat(position: position, format: bytes[0]))
         }
         guard RecordLayout.minimumSize + Int(bytes[3]) <= bytes.count else {
-            throw LogError(.corruptRecord(position: position, "user id length \(bytes[3]) runs past the record's end"))
+            throw RecordError(.corrupt(position: position, "user id length \(bytes[3]) runs past the record's end"))
         }
     }
 
@@ -30,11 +30,15 @@ public struct RecordView {
     @inlinable public var timestamp: Timestamp {
         Timestamp(microseconds: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
     }
-    @inlinable var userLength: Int { Int(bytes[3]) }
+    @inlinable package var userLength: Int { Int(bytes[3]) }
+
+    /// Whether the record is an annotation of a type this build does not know, which every
+    /// reader skips (see `EventType.annotations`).
+    public var isUnknownAnnotation: Bool { EventType.isUnknownAnnotation(type) }
 
     /// Whether the record belongs to a user (global events, such as key changes, do not).
     @inlinable public var hasUser: Bool { bytes[3] > 0 }
-    @inlinable var payloadRange: Range<Int> { (RecordLayout.headerSize + userLength)..<(bytes.count - RecordLayout.hashSize) }
+    @inlinable package var payloadRange: Range<Int> { (RecordLayout.headerSize + userLength)..<(bytes.count - RecordLayout.hashSize) }
 
     /// The user the event belongs to, if any.
     public var user: String? {
@@ -50,8 +54,8 @@ public struct RecordView {
         }
     }
 
-    /// A reader positioned at the start of the payload.
-    @inlinable public var payload: ByteReader { ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payloadRange])) }
+    /// A reader positioned at the start of the payload (it borrows the record's bytes).
+    @inlinable package var payload: ByteReader { ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payloadRange])) }
 
     /// The payload size in bytes.
     @inlinable public var payloadCount: Int { payloadRange.count }
@@ -62,7 +66,7 @@ public struct RecordView {
     }
 
     /// The bytes the chain hash covers (all but the hash itself).
-    var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - RecordLayout.hashSize)]) }
+    package var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - RecordLayout.hashSize)]) }
 
     /// Copies the record out of the map.
     public func materialize() -> EventRecord { EventRecord(position: position, storedBytes: Array(bytes)) }

@@ -1,5 +1,4 @@
 import LedgerCrypto
-import LedgerLog
 
 /// A session's identity: 128 random bits, printed as 32 hex digits.
 public struct SessionID: Hashable, Comparable, Sendable, CustomStringConvertible {

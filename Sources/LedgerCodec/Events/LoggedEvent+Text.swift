@@ -1,4 +1,3 @@
-import LedgerLog
 
 extension AuthEvent {
     /// The session the event concerns, if it concerns one.

@@ -3,42 +3,42 @@
 /// Every read is bounds-checked and throws ``PayloadError`` rather than trapping, so a
 /// damaged or hostile record can never crash a reader. Reads never allocate except
 /// ``bytes(_:)`` and ``string()``.
-@frozen
-public struct ByteReader {
-    @usableFromInline let base: UnsafeRawBufferPointer
-    @usableFromInline var cursor: Int
+@frozen @usableFromInline
+package struct ByteReader {
+    @usableFromInline package let base: UnsafeRawBufferPointer
+    @usableFromInline package var cursor: Int
     /// Bytes read so far.
-    @inlinable public var offset: Int { cursor }
+    @inlinable package var offset: Int { cursor }
 
     /// A reader over `base`, which must stay valid while the reader is used.
-    @inlinable public init(_ base: UnsafeRawBufferPointer) {
+    @inlinable package init(_ base: UnsafeRawBufferPointer) {
         self.base = base
         self.cursor = 0
     }
 
     /// Bytes not read yet.
-    @inlinable public var remaining: Int { base.count - offset }
+    @inlinable package var remaining: Int { base.count - offset }
 
     @inlinable @inline(__always)
-    mutating func take(_ n: Int) throws(PayloadError) -> Int {
+    package mutating func take(_ n: Int) throws(PayloadError) -> Int {
         guard n >= 0, n <= remaining else { throw PayloadError.truncated(at: offset, needed: n) }
         defer { cursor += n }
         return cursor
     }
 
-    @inlinable public mutating func u8() throws(PayloadError) -> UInt8 { base[try take(1)] }
+    @inlinable package mutating func u8() throws(PayloadError) -> UInt8 { base[try take(1)] }
 
-    @inlinable public mutating func u32() throws(PayloadError) -> UInt32 {
+    @inlinable package mutating func u32() throws(PayloadError) -> UInt32 {
         UInt32(littleEndian: base.loadUnaligned(fromByteOffset: try take(4), as: UInt32.self))
     }
 
-    @inlinable public mutating func u64() throws(PayloadError) -> UInt64 {
+    @inlinable package mutating func u64() throws(PayloadError) -> UInt64 {
         UInt64(littleEndian: base.loadUnaligned(fromByteOffset: try take(8), as: UInt64.self))
     }
 
-    @inlinable public mutating func i64() throws(PayloadError) -> Int64 { Int64(bitPattern: try u64()) }
+    @inlinable package mutating func i64() throws(PayloadError) -> Int64 { Int64(bitPattern: try u64()) }
 
-    @inlinable public mutating func varint() throws(PayloadError) -> UInt64 {
+    @inlinable package mutating func varint() throws(PayloadError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -51,20 +51,20 @@ public struct ByteReader {
     }
 
     /// `n` bytes copied out.
-    @inlinable public mutating func bytes(_ n: Int) throws(PayloadError) -> [UInt8] {
+    @inlinable package mutating func bytes(_ n: Int) throws(PayloadError) -> [UInt8] {
         let start = try take(n)
         return Array(base[start..<start + n])
     }
 
     /// A varint length, then that many bytes.
-    @inlinable public mutating func lengthPrefixed(max: Int = 1 << 16) throws(PayloadError) -> [UInt8] {
+    @inlinable package mutating func lengthPrefixed(max: Int = 1 << 16) throws(PayloadError) -> [UInt8] {
         let n = try varint()
         guard n <= UInt64(max) else { throw PayloadError.malformed("length \(n) exceeds \(max)", at: offset) }
         return try bytes(Int(n))
     }
 
     /// A varint length, then that many UTF-8 bytes; invalid UTF-8 is an error, not repaired.
-    @inlinable public mutating func string(max: Int = 1 << 16) throws(PayloadError) -> String {
+    @inlinable package mutating func string(max: Int = 1 << 16) throws(PayloadError) -> String {
         let n = try varint()
         guard n <= UInt64(max) else { throw PayloadError.malformed("string length \(n) exceeds \(max)", at: offset) }
         let start = try take(Int(n))
@@ -76,7 +76,7 @@ public struct ByteReader {
     }
 
     /// Throws unless every byte was consumed, so trailing garbage is never ignored.
-    @inlinable public func expectEnd() throws(PayloadError) {
+    @inlinable package func expectEnd() throws(PayloadError) {
         if remaining != 0 { throw PayloadError.malformed("\(remaining) unexpected trailing bytes", at: offset) }
     }
 }

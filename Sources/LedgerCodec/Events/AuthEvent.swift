@@ -1,5 +1,4 @@
 import LedgerCrypto
-import LedgerLog
 
 /// Every kind of event AuthLedger records. Payload layouts are in `docs/EVENTS.md`;
 /// no event ever holds a token, a secret or a password.
@@ -79,6 +78,14 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .suspiciousActivity: "suspicious.flagged"
         }
     }
+
+    /// Type codes reserved for annotations: records that never change a projection or the
+    /// revocation state (notes, markers, proofs). A reader that does not know an annotation
+    /// type skips the record; any other unknown type is refused, naming its position.
+    public static let annotations: ClosedRange<UInt8> = 192...254
+
+    /// Whether a record of type `code` is an annotation this build does not know, to be skipped.
+    public static func isUnknownAnnotation(_ code: UInt8) -> Bool { annotations.contains(code) && EventType(rawValue: code) == nil }
 
     public init?(name: String) {
         guard let t = EventType.allCases.first(where: { $0.description == name }) else { return nil }

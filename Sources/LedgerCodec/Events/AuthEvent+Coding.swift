@@ -1,5 +1,4 @@
 import LedgerCrypto
-import LedgerLog
 
 /// Why a stored record could not be decoded as an ``AuthEvent``; always names the position.
 public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -148,6 +147,20 @@ extension AuthEvent {
             try r.expectEnd()
         } catch {
             throw EventDecodingError(position: view.position, kind: .malformed(type: type, error))
+        }
+    }
+
+    /// Decodes a payload held outside a record, given its type code and schema version.
+    package static func decode(type code: UInt8, schemaVersion: UInt8, payload: [UInt8]) throws -> AuthEvent {
+        guard let type = EventType(rawValue: code) else { throw EventDecodingError(position: 0, kind: .unknownType(code)) }
+        guard schemaVersion >= 1, schemaVersion <= type.currentVersion else {
+            throw EventDecodingError(position: 0, kind: .unsupportedVersion(type: type, version: schemaVersion))
+        }
+        return try payload.withUnsafeBytes { buffer in
+            var r = ByteReader(buffer)
+            let event = try decodePayload(type, version: schemaVersion, &r)
+            try r.expectEnd()
+            return event
         }
     }
 

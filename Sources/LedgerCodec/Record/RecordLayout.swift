@@ -16,19 +16,19 @@ import LedgerCrypto
 /// ```
 /// The key is the position (UInt64, native order, `MDB_INTEGERKEY`).
 @usableFromInline
-enum RecordLayout {
-    @usableFromInline static let format: UInt8 = 1
-    @usableFromInline static let headerSize = 12
-    @usableFromInline static let hashSize = 32
-    @usableFromInline static let minimumSize = headerSize + hashSize
-    static let maxUserLength = 255
+package enum RecordLayout {
+    @usableFromInline package static let format: UInt8 = 1
+    @usableFromInline package static let headerSize = 12
+    @usableFromInline package static let hashSize = 32
+    @usableFromInline package static let minimumSize = headerSize + hashSize
+    package static let maxUserLength = 255
     /// The largest record the writer accepts, so that every reader, whatever its buffers,
     /// can read every record back.
-    static let maxRecordSize = 65_535
+    package static let maxRecordSize = 65_535
 
     /// Writes the record body followed by room for the hash into `buffer`, and returns
     /// the record's bytes (valid until the next encode).
-    static func encode(_ event: PendingEvent, timestamp: Timestamp, into buffer: RecordBuffer) -> UnsafeMutableRawBufferPointer {
+    package static func encode(_ event: PendingEvent, timestamp: Timestamp, into buffer: RecordBuffer) -> UnsafeMutableRawBufferPointer {
         var user = event.user ?? ""
         return user.withUTF8 { u in
             let size = headerSize + u.count + event.payload.count + hashSize
@@ -49,7 +49,7 @@ enum RecordLayout {
     }
 
     /// The chain hash of a record body at `position` following `previous`.
-    static func chainHash(previous: SHA256Digest, position: UInt64, body: UnsafeRawBufferPointer, hasher: SHA256) -> SHA256Digest {
+    package static func chainHash(previous: SHA256Digest, position: UInt64, body: UnsafeRawBufferPointer, hasher: SHA256) -> SHA256Digest {
         var prev = previous
         var pos = position.littleEndian
         return withUnsafeBytes(of: &prev) { p in
@@ -59,17 +59,17 @@ enum RecordLayout {
 }
 
 /// A growable scratch buffer owned by the writer, so encoding allocates nothing per event.
-final class RecordBuffer {
+package final class RecordBuffer {
     private var storage: UnsafeMutableRawBufferPointer
 
-    init(capacity: Int = 4096) {
+    package init(capacity: Int = 4096) {
         storage = .allocate(byteCount: capacity, alignment: 8)
     }
 
     deinit { storage.deallocate() }
 
     /// The first `size` bytes, growing the buffer if needed (contents are not preserved).
-    func reserve(_ size: Int) -> UnsafeMutableRawBufferPointer {
+    package func reserve(_ size: Int) -> UnsafeMutableRawBufferPointer {
         if size > storage.count {
             storage.deallocate()
             storage = .allocate(byteCount: max(size, storage.count * 2), alignment: 8)

@@ -7,7 +7,7 @@ public struct EventRecord: Sendable, Equatable {
     /// The record exactly as stored (see `docs/LOG_FORMAT.md`); a future Merkle leaf.
     public let storedBytes: [UInt8]
 
-    init(position: UInt64, storedBytes: [UInt8]) {
+    package init(position: UInt64, storedBytes: [UInt8]) {
         self.position = position
         self.storedBytes = storedBytes
     }
@@ -30,4 +30,9 @@ public struct EventRecord: Sendable, Equatable {
     public var user: String? { field { $0.user } }
     public var chainHash: SHA256Digest { field { $0.chainHash } }
     public var payload: [UInt8] { field { v in Array(v.bytes[v.payloadRange]) } }
+
+    /// The record's RFC 9162 Merkle leaf hash, SHA-256(0x00 ‖ the stored bytes): the record
+    /// at position p is leaf p − 1 of the log's tree. Stored bytes never change after commit,
+    /// so neither does a leaf.
+    public var leafHash: SHA256Digest { SHA256.hash([0x00] + storedBytes) }
 }

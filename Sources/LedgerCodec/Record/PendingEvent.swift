@@ -20,19 +20,19 @@ public struct PendingEvent: Sendable, Equatable {
         self.timestamp = timestamp
     }
 
-    func validate() throws(LogError) {
-        if type == 0 { throw LogError(.invalidEvent("event type 0 is reserved")) }
+    package func validate() throws(RecordError) {
+        if type == 0 { throw RecordError(.invalidEvent("event type 0 is reserved")) }
         let userBytes = user?.utf8.count ?? 0
         if let user {
             let n = user.utf8.count
-            if n == 0 { throw LogError(.invalidEvent("user id is empty (use nil for events without a user)")) }
+            if n == 0 { throw RecordError(.invalidEvent("user id is empty (use nil for events without a user)")) }
             if n > RecordLayout.maxUserLength {
-                throw LogError(.invalidEvent("user id is \(n) bytes; at most \(RecordLayout.maxUserLength) are allowed"))
+                throw RecordError(.invalidEvent("user id is \(n) bytes; at most \(RecordLayout.maxUserLength) are allowed"))
             }
         }
         let size = RecordLayout.headerSize + userBytes + payload.count + RecordLayout.hashSize
         if size > RecordLayout.maxRecordSize {
-            throw LogError(.invalidEvent("the record would be \(size) bytes; at most \(RecordLayout.maxRecordSize) are allowed"))
+            throw RecordError(.invalidEvent("the record would be \(size) bytes; at most \(RecordLayout.maxRecordSize) are allowed"))
         }
     }
 }
