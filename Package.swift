@@ -13,11 +13,17 @@ let package = Package(
         .library(name: "LedgerTokens", targets: ["LedgerTokens"]),
         .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
         .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
+        .library(name: "LedgerServer", targets: ["LedgerServer"]),
         .executable(name: "authledger", targets: ["authledger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C shims: a module map and a header each, nothing else.
@@ -44,13 +50,30 @@ let package = Package(
         ),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
         .target(name: "LedgerTesting", dependencies: ["LedgerCodec"], swiftSettings: strict),
+        // The HTTP service over the engine: sessions API, JWKS, revocation stream, API keys,
+        // metrics. One `buildApplication(configuration:)` serves `authledger serve` and the tests.
+        .target(
+            name: "LedgerServer",
+            dependencies: [
+                "LedgerEngine", "LedgerCodec", "LedgerTokens", "LedgerCrypto", "LedgerLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The `authledger` command-line tool.
         .executableTarget(
             name: "authledger",
             dependencies: [
-                "LedgerLog", "LedgerCodec", "LedgerEngine", "LedgerTokens", "LedgerCrypto",
+                "LedgerLog", "LedgerCodec", "LedgerEngine", "LedgerTokens", "LedgerCrypto", "LedgerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -71,6 +94,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerServerTests",
+            dependencies: [
+                "LedgerServer", "LedgerEngine", "LedgerTesting", "authledger",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerCodec", "LedgerTesting"], swiftSettings: strict),
     ]
 )

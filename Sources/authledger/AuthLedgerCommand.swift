@@ -20,6 +20,7 @@ struct AuthLedgerCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, AuditCommand.self, SessionsCommand.self, RebuildCommand.self, SnapshotCommand.self,
             VerifyCommand.self, TailCommand.self, StatsCommand.self, TokenCommand.self, JWKSCommand.self,
+            ServeCommand.self, APIKeyCommand.self,
         ]
     )
 

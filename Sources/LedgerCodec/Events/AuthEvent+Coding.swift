@@ -45,6 +45,8 @@ extension AuthEvent {
         case .signingKeyActivated: .signingKeyActivated
         case .signingKeyRetired: .signingKeyRetired
         case .suspiciousActivity: .suspiciousActivity
+        case .apiKeyCreated: .apiKeyCreated
+        case .apiKeyRevoked: .apiKeyRevoked
         }
     }
 
@@ -108,6 +110,14 @@ extension AuthEvent {
             w.u8(e.rule.rawValue)
             if let s = e.session { w.u8(1); w.sessionID(s) } else { w.u8(0) }
             w.string(e.detail)
+        case let .apiKeyCreated(e):
+            w.string(e.keyID)
+            w.varint(UInt64(e.scopes.count))
+            for scope in e.scopes { w.string(scope) }
+            w.string(e.label)
+            w.raw(e.secretHash.bytes)
+        case let .apiKeyRevoked(e):
+            w.string(e.keyID)
         }
         return w.bytes
     }
@@ -233,6 +243,18 @@ extension AuthEvent {
             return .signingKeyRetired(SigningKeyChanged(kid: try r.string()))
         case .suspiciousActivity:
             return .suspiciousActivity(SuspiciousActivity(rule: try enumValue(&r, SuspicionRule.self), session: try optionalSession(&r), detail: try r.string()))
+        case .apiKeyCreated:
+            let id = try r.string()
+            let n = try r.varint()
+            // Each scope takes at least one byte: a count beyond that is damage, not a list.
+            guard n <= UInt64(r.remaining) else { throw PayloadError.malformed("\(n) scopes cannot fit in the payload", at: r.offset) }
+            var scopes: [String] = []
+            for _ in 0..<n { scopes.append(try r.string()) }
+            let label = try r.string()
+            let hash = SHA256Digest(bytes: try r.bytes(32))!
+            return .apiKeyCreated(APIKeyCreated(keyID: id, scopes: scopes, label: label, secretHash: hash))
+        case .apiKeyRevoked:
+            return .apiKeyRevoked(APIKeyRevoked(keyID: try r.string()))
         }
     }
 }

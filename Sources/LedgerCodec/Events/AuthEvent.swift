@@ -27,6 +27,10 @@ public enum AuthEvent: Sendable, Equatable {
     case signingKeyRetired(SigningKeyChanged)
     /// A rule over the event stream flagged something suspicious.
     case suspiciousActivity(SuspiciousActivity)
+    /// An API key for the HTTP service was created (its secret's hash, never the secret).
+    case apiKeyCreated(APIKeyCreated)
+    /// An API key was revoked; it authorizes nothing from then on.
+    case apiKeyRevoked(APIKeyRevoked)
 }
 
 /// The stable type codes. A code is never reused for another meaning.
@@ -43,11 +47,13 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case signingKeyActivated = 10
     case signingKeyRetired = 11
     case suspiciousActivity = 12
+    case apiKeyCreated = 13
+    case apiKeyRevoked = 14
 
     /// Key events are global; every other event belongs to a user.
     public var belongsToUser: Bool {
         switch self {
-        case .signingKeyAdded, .signingKeyActivated, .signingKeyRetired: false
+        case .signingKeyAdded, .signingKeyActivated, .signingKeyRetired, .apiKeyCreated, .apiKeyRevoked: false
         default: true
         }
     }
@@ -76,6 +82,8 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .signingKeyActivated: "key.activated"
         case .signingKeyRetired: "key.retired"
         case .suspiciousActivity: "suspicious.flagged"
+        case .apiKeyCreated: "apikey.created"
+        case .apiKeyRevoked: "apikey.revoked"
         }
     }
 
@@ -288,4 +296,22 @@ public struct SuspiciousActivity: Sendable, Equatable {
     public init(rule: SuspicionRule, session: SessionID?, detail: String) {
         self.rule = rule; self.session = session; self.detail = detail
     }
+}
+
+public struct APIKeyCreated: Sendable, Equatable {
+    /// The public half of the key, shown in listings and logs.
+    public var keyID: String
+    /// Scope names, e.g. `sessions:write`.
+    public var scopes: [String]
+    public var label: String
+    /// SHA-256 of the secret; the secret itself is never recorded.
+    public var secretHash: SHA256Digest
+    public init(keyID: String, scopes: [String], label: String, secretHash: SHA256Digest) {
+        self.keyID = keyID; self.scopes = scopes; self.label = label; self.secretHash = secretHash
+    }
+}
+
+public struct APIKeyRevoked: Sendable, Equatable {
+    public var keyID: String
+    public init(keyID: String) { self.keyID = keyID }
 }

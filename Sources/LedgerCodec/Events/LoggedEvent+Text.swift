@@ -33,6 +33,9 @@ extension AuthEvent {
         case let .signingKeyAdded(e): return "kid=\(q(e.kid)) alg=\(q(e.algorithm))"
         case let .signingKeyActivated(e), let .signingKeyRetired(e): return "kid=\(q(e.kid))"
         case let .suspiciousActivity(e): return "rule=\(e.rule) detail=\(q(e.detail))"
+        case let .apiKeyCreated(e):
+            return "key=\(q(e.keyID)) scopes=\(q(e.scopes.joined(separator: " "))) label=\(q(e.label))"
+        case let .apiKeyRevoked(e): return "key=\(q(e.keyID))"
         }
     }
 }

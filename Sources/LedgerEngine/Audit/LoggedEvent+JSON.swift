@@ -46,6 +46,11 @@ extension LoggedEvent {
             o["kid"] = .string(e.kid)
         case let .suspiciousActivity(e):
             o["rule"] = .string(e.rule.description); o["detail"] = .string(e.detail)
+        case let .apiKeyCreated(e):
+            o["key_id"] = .string(e.keyID); o["scopes"] = .array(e.scopes.map { .string($0) }); o["label"] = .string(e.label)
+            o["secret_sha256"] = .string(e.secretHash.description)
+        case let .apiKeyRevoked(e):
+            o["key_id"] = .string(e.keyID)
         }
         return .object(o)
     }

@@ -55,9 +55,10 @@ extension ProjectionStore {
         case .userUnbanned:
             guard let user, self.user(user) != nil else { return }
             modifyUser(user) { $0.banned = false }
-        case .refreshReuseDetected, .suspiciousActivity, .signingKeyAdded, .signingKeyActivated, .signingKeyRetired:
-            // Reuse is acted on by the session.revoked event that follows it; flags and
-            // key changes hold no session state.
+        case .refreshReuseDetected, .suspiciousActivity, .signingKeyAdded, .signingKeyActivated, .signingKeyRetired,
+             .apiKeyCreated, .apiKeyRevoked:
+            // Reuse is acted on by the session.revoked event that follows it; flags, key
+            // changes and API keys hold no session state.
             return
         }
     }

@@ -1,0 +1,76 @@
+import Hummingbird
+import LedgerEngine
+import Logging
+import NIOCore
+import Prometheus
+import Synchronization
+
+/// The HTTP service over a freshly opened engine, used by `authledger serve` and by the
+/// tests alike. The engine is open (replay done) before the application is returned; it
+/// runs as one of the application's services and shuts down after the server stops.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let engine = try await AuthEngine.open(dataDirectory: configuration.dataDirectory, configuration: configuration.engine)
+    return try buildApplication(engine: engine, configuration: configuration, registry: registry, onServerRunning: onServerRunning)
+}
+
+/// The HTTP service over an engine the caller opened (tests that set the clock or seed the
+/// log first). The application owns the engine from here: it shuts it down when it stops.
+public func buildApplication(
+    engine: AuthEngine,
+    configuration: ServerConfiguration,
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let apiKeys = try APIKeyStore.replay(engine.log)
+    let readiness = Readiness()
+    let routes = Routes(
+        engine: engine, apiKeys: apiKeys, configuration: configuration,
+        addresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+        rateLimiter: RateLimiter(configuration.rateLimit, clock: configuration.engine.clock),
+        metrics: ServerMetrics(registry: registry), readiness: readiness)
+    let router = routes.router()
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authledger"),
+        services: [EngineService(engine: engine, readiness: readiness, logger: configuration.logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress) },
+        logger: configuration.logger)
+}
+
+extension Routes {
+    func router() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        let table = RouteTable()
+        router.middlewares.add(ObservabilityMiddleware(metrics: metrics, maxHeaderBytes: limits.maxHeaderBytes,
+                                                       allowedMethods: { table.methods(for: $0) }))
+        addSessionRoutes(to: router)
+        addTokenRoutes(to: router)
+        addKeyRoutes(to: router)
+        addOperationRoutes(to: router)
+        table.set(router.routes.map { ($0.method, $0.path.description) })
+        return router
+    }
+}
+
+/// The routes as (method, pattern), for answering 405 with `Allow` where Hummingbird would
+/// say 404, and for checking the OpenAPI document against the router.
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(HTTPRequest.Method, [Substring])]>([])
+
+    func set(_ list: [(HTTPRequest.Method, String)]) {
+        routes.withLock { $0 = list.map { ($0.0, $0.1.split(separator: "/")) } }
+    }
+
+    func methods(for path: String) -> [HTTPRequest.Method] {
+        let parts = path.split(separator: "/")
+        return routes.withLock { routes in
+            routes.filter { _, pattern in
+                pattern.count == parts.count && zip(pattern, parts).allSatisfy { p, s in p.hasPrefix(":") || p.hasPrefix("{") || p == s }
+            }.map(\.0)
+        }.sorted { $0.rawValue < $1.rawValue }
+    }
+}

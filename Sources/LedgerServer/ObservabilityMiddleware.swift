@@ -1,0 +1,72 @@
+import HTTPTypes
+import Hummingbird
+import LedgerCrypto
+import LedgerEngine
+import Logging
+
+/// The outermost middleware: gives each request an id (echoed in `X-Request-ID`), refuses
+/// oversized heads, turns every error into a problem document, counts and times the
+/// request by route, and logs one line for it. Nothing it logs or counts holds a header
+/// value, a body, a query or a token: routes are the router's patterns, not the paths.
+struct ObservabilityMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let metrics: ServerMetrics
+    let maxHeaderBytes: Int
+    let allowedMethods: @Sendable (String) -> [HTTPRequest.Method]
+
+    static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var context = context
+        // Hummingbird already tags the request's log lines with an id: that one is echoed.
+        if let id = context.logger[metadataKey: "hb.request.id"] {
+            context.requestID = "\(id)"
+        } else {
+            context.requestID = SecureRandom.bytes(16).hexString
+            context.logger[metadataKey: "hb.request.id"] = .string(context.requestID)
+        }
+        var response: Response
+        do {
+            try checkHead(request)
+            response = try await next(request, context)
+        } catch {
+            let problem = self.problem(for: error, request: request, context: context)
+            response = try problem.response(from: request, context: context)
+        }
+        response.headers[Self.requestIDHeader] = context.requestID
+        let route = context.endpointPath ?? "unmatched"
+        let elapsed = ContinuousClock.now - started
+        metrics.request(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
+        context.logger.info("request", metadata: [
+            "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(response.status.code),
+            "ms": .stringConvertible(Double(elapsed.nanoseconds) / 1e6),
+        ])
+        return response
+    }
+
+    private func checkHead(_ request: Request) throws {
+        var size = request.method.rawValue.utf8.count + (request.uri.path.utf8.count) + (request.uri.query?.utf8.count ?? 0)
+        for field in request.headers { size += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        if size > maxHeaderBytes { throw Problem.headersTooLarge(maxHeaderBytes) }
+    }
+
+    private func problem(for error: any Error, request: Request, context: ServerContext) -> Problem {
+        switch error {
+        case let p as Problem:
+            return p
+        case let e as EngineError:
+            return Problem(e)
+        case let e as HTTPError where e.status == .notFound:
+            let allowed = allowedMethods(request.uri.path)
+            return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
+        case let e as HTTPError where e.status == .contentTooLarge:
+            return .bodyTooLarge(0)
+        case let e as HTTPError where (400..<500).contains(e.status.code):
+            return Problem(e.status, "invalid-request", e.status.reasonPhrase, detail: "the request could not be handled as sent")
+        default:
+            context.logger.error("request failed", metadata: ["error": .string(String(reflecting: type(of: error)))])
+            return .internalError
+        }
+    }
+}

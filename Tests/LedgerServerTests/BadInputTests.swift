@@ -1,0 +1,123 @@
+import HTTPTypes
+import HummingbirdTesting
+import LedgerCodec
+import LedgerEngine
+@testable import LedgerServer
+import LedgerTokens
+import Testing
+
+@Suite("Bad input gets a clear 4xx and changes nothing")
+struct BadInputTests {
+    struct Case: Sendable, CustomStringConvertible {
+        let name: String
+        let body: [UInt8]
+        let contentType: String
+        let status: HTTPResponse.Status
+        let slug: String
+        var description: String { name }
+        init(_ name: String, _ body: String, _ status: HTTPResponse.Status, _ slug: String, contentType: String = "application/json") {
+            self.init(name, Array(body.utf8), status, slug, contentType: contentType)
+        }
+        init(_ name: String, _ body: [UInt8], _ status: HTTPResponse.Status, _ slug: String, contentType: String = "application/json") {
+            self.name = name; self.body = body; self.status = status; self.slug = slug; self.contentType = contentType
+        }
+    }
+
+    static let loginCases: [Case] = [
+        Case("malformed JSON", #"{"user":"alice","#, .badRequest, "malformed-json"),
+        Case("not an object", #"["alice"]"#, .badRequest, "invalid-request"),
+        Case("missing field", #"{"user":"alice"}"#, .badRequest, "invalid-request"),
+        Case("extra field", #"{"user":"alice","device_label":"d","admin":true}"#, .badRequest, "invalid-request"),
+        Case("wrong type", #"{"user":42,"device_label":"d"}"#, .badRequest, "invalid-request"),
+        Case("duplicate member", #"{"user":"alice","user":"bob","device_label":"d"}"#, .badRequest, "malformed-json"),
+        Case("invalid UTF-8", [UInt8](#"{"user":""#.utf8) + [0xff, 0xfe] + [UInt8](#"","device_label":"d"}"#.utf8), .badRequest, "malformed-json"),
+        Case("bad client_ip", #"{"user":"alice","device_label":"d","client_ip":"999.1.1.1"}"#, .badRequest, "invalid-request"),
+        Case("user id too long", #"{"user":"\#(String(repeating: "u", count: 300))","device_label":"d"}"#, .badRequest, "invalid-request"),
+        Case("empty user id", #"{"user":"","device_label":"d"}"#, .badRequest, "invalid-request"),
+        Case("wrong content type", #"{"user":"alice","device_label":"d"}"#, .unsupportedMediaType, "unsupported-media-type", contentType: "text/plain"),
+        Case("oversized body", #"{"user":"alice","device_label":"\#(String(repeating: "d", count: 20_000))"}"#, .contentTooLarge, "body-too-large"),
+    ]
+
+    @Test("login refuses", arguments: loginCases)
+    func login(_ c: Case) async throws {
+        let fixture = ServerFixture()
+        try await fixture.withRouter { client, engine in
+            let before = engine.statistics.position
+            let r = try await client.send(.post, "/v1/sessions", key: fixture.key(.sessionsWrite), bytes: c.body, contentType: c.contentType)
+            try r.expectProblem(c.status, c.slug)
+            #expect(engine.statistics.position == before)
+        }
+    }
+
+    @Test("refresh refuses a token over the limit, a forged token, and an empty body, changing nothing")
+    func refresh() async throws {
+        let fixture = ServerFixture()
+        try await fixture.withRouter { client, engine in
+            _ = try await client.login(fixture)
+            let before = engine.statistics.position
+            try await client.send(.post, "/v1/refresh", json: #"{"refresh_token":"\#(String(repeating: "x", count: 5000))"}"#)
+                .expectProblem(.badRequest, "token-too-long")
+            try await client.send(.post, "/v1/refresh", json: #"{"refresh_token":"alr1_forged"}"#).expectProblem(.unauthorized, "invalid-refresh-token")
+            try await client.send(.post, "/v1/refresh", json: "{}").expectProblem(.badRequest, "invalid-request")
+            #expect(engine.statistics.position == before)
+        }
+    }
+
+    @Test("unknown routes are 404, known routes with another method 405 with Allow, oversized heads 431")
+    func routesAndHeads() async throws {
+        let fixture = ServerFixture()
+        try await fixture.withRouter { client, _ in
+            try await client.send(.get, "/v2/sessions").expectProblem(.notFound, "not-found")
+            let r = try await client.send(.get, "/v1/sessions")
+            try r.expectProblem(.methodNotAllowed, "method-not-allowed")
+            #expect(r.headers[.allow] == "POST")
+            let m = try await client.send(.patch, "/v1/users/alice/sessions")
+            #expect(m.headers[.allow] == "DELETE, GET")
+            let big = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Filler")!: String(repeating: "f", count: 20_000)])
+            try big.expectProblem(.init(code: 431), "headers-too-large")
+        }
+    }
+
+    @Test("login and refresh are rate-limited per client address with Retry-After")
+    func rateLimit() async throws {
+        let fixture = ServerFixture { $0.rateLimit.perMinute = 60; $0.rateLimit.burst = 2 }
+        try await fixture.withRouter { client, _ in
+            _ = try await client.login(fixture)
+            _ = try await client.login(fixture)
+            let limited = try await client.send(.post, "/v1/sessions", key: fixture.key(.sessionsWrite),
+                                                json: #"{"user":"alice","device_label":"d","client_ip":"198.51.100.7"}"#)
+            try limited.expectProblem(.tooManyRequests, "rate-limited")
+            #expect(limited.headers[.retryAfter] == "1")
+            // Another address has its own bucket; time refills this one.
+            let other = try await client.send(.post, "/v1/sessions", key: fixture.key(.sessionsWrite),
+                                              json: #"{"user":"alice","device_label":"d","client_ip":"198.51.100.8"}"#)
+            #expect(other.status == .created)
+            fixture.clock.advance(seconds: 1)
+            _ = try await client.login(fixture)
+        }
+    }
+}
+
+@Suite("Token buckets")
+struct TokenBucketTests {
+    @Test("a burst, then one token per interval; the wait is whole seconds, at least one")
+    func buckets() {
+        var b = TokenBuckets(perMinute: 30, burst: 3)
+        let a = IPAddress("192.0.2.1")!
+        #expect(b.take(a, now: 0) == nil)
+        #expect(b.take(a, now: 0) == nil)
+        #expect(b.take(a, now: 0) == nil)
+        #expect(b.take(a, now: 0) == 2)
+        #expect(b.take(a, now: 1_000_000) == 1)
+        #expect(b.take(a, now: 2_000_000) == nil)
+        var off = TokenBuckets(perMinute: 0, burst: 1)
+        #expect(off.take(a, now: 0) == nil && off.take(a, now: 0) == nil)
+    }
+
+    @Test("the table forgets full buckets past its bound")
+    func bounded() {
+        var b = TokenBuckets(perMinute: 60, burst: 1, maxAddresses: 10)
+        for i in 0..<100 { _ = b.take(IPAddress("10.0.0.\(i)")!, now: Int64(i) * 2_000_000) }
+        #expect(b.take(IPAddress("10.0.0.99")!, now: 198_000_001) != nil)
+    }
+}
