@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C shims: a module map and a header each, nothing else.
@@ -39,7 +40,11 @@ let package = Package(
         // The engine: sessions, rotation, revocation, projections, and the key ring.
         .target(
             name: "LedgerEngine",
-            dependencies: ["CMemory", "LedgerLog", "LedgerCodec", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CMemory", "LedgerLog", "LedgerCodec", "LedgerTokens", "LedgerCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
@@ -70,7 +75,11 @@ let package = Package(
             dependencies: ["authledger", "LedgerEngine", "LedgerLog", "LedgerTesting", "LedgerTokens", "LedgerCrypto"],
             swiftSettings: strict
         ),
-        .testTarget(name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerEngineTests",
+            dependencies: ["LedgerEngine", "LedgerTesting", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LedgerLogTests", dependencies: ["LedgerLog", "LedgerCodec", "LedgerTesting"], swiftSettings: strict),
     ]
 )
