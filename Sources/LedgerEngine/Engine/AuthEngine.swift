@@ -93,7 +93,7 @@ public final class AuthEngine: Sendable {
     }
 
     private static func verifier(_ jwks: JWKS, _ c: EngineConfiguration) -> AccessTokenVerifier {
-        AccessTokenVerifier(keys: jwks, policy: VerificationPolicy(issuer: c.issuer, audience: c.audience.first ?? "", leewaySeconds: c.leewaySeconds))
+        AccessTokenVerifier(keys: jwks, policy: VerificationPolicy(issuer: c.issuer, audiences: c.audience, leewaySeconds: c.leewaySeconds))
     }
 
     private func run(_ command: Command) async throws(EngineError) -> Decision.Answer {
@@ -338,6 +338,16 @@ public final class AuthEngine: Sendable {
         return claims
     }
 
+    /// What a refresh token is, for RFC 7662 introspection: its session (while the session
+    /// is active), its generation and what presenting it would do now. Nil for a token that
+    /// is not genuine (malformed or forged): such a token names nothing.
+    public func introspect(refreshToken: String) -> RefreshTokenIntrospection? {
+        guard let token = try? refreshTokens.authenticate(refreshToken) else { return nil }
+        let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
+        return RefreshTokenIntrospection(session: id, generation: token.generation, status: refreshTokenStatus(refreshToken),
+                                         info: session(id))
+    }
+
     /// What presenting `refreshToken` would do now, without doing it.
     public func refreshTokenStatus(_ refreshToken: String) -> RefreshTokenStatus {
         let now = configuration.clock.now()
@@ -355,6 +365,19 @@ public final class AuthEngine: Sendable {
         case .ended: return .invalid(.sessionRevoked)
         case .unknown: return .invalid(.sessionNotFound)
         }
+    }
+
+    /// One page of the user's history, oldest first: at most `limit` events at positions
+    /// from `from` on, and the position to ask for next (nil when the history is exhausted).
+    public func history(user: String, from: UInt64 = 1, limit: Int) throws -> HistoryPage {
+        var events: [LoggedEvent] = []
+        var next: UInt64?
+        try log.scan(user: user, from: from) { view in
+            if events.count == max(limit, 1) { next = view.position; return false }
+            if !view.isUnknownAnnotation { events.append(try LoggedEvent(view: view)) }
+            return true
+        }
+        return HistoryPage(events: events, next: next)
     }
 
     /// The user's whole history, oldest first.
