@@ -19,8 +19,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -45,7 +45,11 @@ let package = Package(
         // The engine: sessions, rotation, revocation, projections, and the key ring.
         .target(
             name: "LedgerEngine",
-            dependencies: ["CMemory", "LedgerLog", "LedgerCodec", "LedgerTokens", "LedgerCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CMemory", "LedgerLog", "LedgerCodec", "LedgerTokens", "LedgerCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
@@ -93,7 +97,11 @@ let package = Package(
             dependencies: ["authledger", "LedgerEngine", "LedgerLog", "LedgerTesting", "LedgerTokens", "LedgerCrypto"],
             swiftSettings: strict
         ),
-        .testTarget(name: "LedgerEngineTests", dependencies: ["LedgerEngine", "LedgerTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerEngineTests",
+            dependencies: ["LedgerEngine", "LedgerTesting", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "LedgerServerTests",
             dependencies: [

@@ -14,7 +14,7 @@ public enum Base64URL {
     }()
 
     /// Encodes bytes.
-    public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
+    public static func encode<Bytes: ByteStorage>(_ bytes: Bytes) -> String {
         let length = bytes.withUnsafeBytes { encodedLength($0.count) }
         return String(unsafeUninitializedCapacity: length) { out in
             encode(bytes, into: out)
@@ -26,7 +26,7 @@ public enum Base64URL {
     public static func encodedLength(_ count: Int) -> Int { (count * 4 + 2) / 3 }
 
     /// Appends the encoding of `bytes` to `out`.
-    public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes, into out: inout [UInt8]) {
+    public static func encode<Bytes: ByteStorage>(_ bytes: Bytes, into out: inout [UInt8]) {
         let start = out.count
         let length = bytes.withUnsafeBytes { encodedLength($0.count) }
         out.append(contentsOf: repeatElement(0, count: length))
@@ -35,12 +35,12 @@ public enum Base64URL {
 
     /// Writes the encoding of `bytes` at the start of `out`, which must hold
     /// `encodedLength(bytes.count)` bytes.
-    public static func encode<Bytes: ContiguousBytes>(_ bytes: Bytes, into o: UnsafeMutableBufferPointer<UInt8>) {
+    package static func encode<Bytes: ByteStorage>(_ bytes: Bytes, into o: UnsafeMutableBufferPointer<UInt8>) {
         bytes.withUnsafeBytes { encode($0, into: o) }
     }
 
     /// The concrete form of the generic `encode(_:into:)`, for callers in other modules.
-    public static func encode(_ src: UnsafeRawBufferPointer, into o: UnsafeMutableBufferPointer<UInt8>) {
+    package static func encode(_ src: UnsafeRawBufferPointer, into o: UnsafeMutableBufferPointer<UInt8>) {
         precondition(o.count >= encodedLength(src.count), "Base64URL.encode: the output buffer is too small")
         // Written through raw pointers: this runs on every token issued.
         alphabet.withUnsafeBufferPointer { a in
@@ -74,7 +74,7 @@ public enum Base64URL {
 
     /// Decodes UTF-8 bytes strictly. Concrete rather than generic, so it is fast when
     /// called from other modules.
-    public static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    package static func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         if text.count % 4 == 1 { return nil }
         var out = [UInt8](repeating: 0, count: decodedLength(text.count))
         let written = out.withUnsafeMutableBytes { decode(text, into: $0) }
@@ -87,7 +87,7 @@ public enum Base64URL {
     /// Decodes strictly into the start of `out`, which must hold `decodedLength(text.count)`
     /// bytes; returns that many, or nil for anything the other decoders refuse.
     /// Allocates nothing.
-    public static func decode(_ text: UnsafeBufferPointer<UInt8>, into o: UnsafeMutableRawBufferPointer) -> Int? {
+    package static func decode(_ text: UnsafeBufferPointer<UInt8>, into o: UnsafeMutableRawBufferPointer) -> Int? {
         let n = text.count
         if n % 4 == 1 { return nil }
         precondition(o.count >= decodedLength(n), "Base64URL.decode: the output buffer is too small")

@@ -1,11 +1,15 @@
 /// Byte-level helpers shared by every module: hex, base64url, constant-time comparison.
-public protocol ContiguousBytes {
+
+/// Bytes in contiguous memory (arrays, slices, buffers) that the hashes, MACs and encoders
+/// read without copying. (Named apart from Foundation's `ContiguousBytes`, which a file
+/// importing both modules would otherwise find ambiguous.)
+public protocol ByteStorage {
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 
-extension Array: ContiguousBytes where Element == UInt8 {}
-extension ArraySlice: ContiguousBytes where Element == UInt8 {}
-extension UnsafeRawBufferPointer: ContiguousBytes {
+extension Array: ByteStorage where Element == UInt8 {}
+extension ArraySlice: ByteStorage where Element == UInt8 {}
+extension UnsafeRawBufferPointer: ByteStorage {
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
 }
 
@@ -61,7 +65,7 @@ extension Array where Element == UInt8 {
 ///
 /// Use it for anything derived from a secret (MACs, token verifiers): an early exit
 /// would tell an attacker how many leading bytes they guessed right.
-public func constantTimeEquals<A: ContiguousBytes, B: ContiguousBytes>(_ a: A, _ b: B) -> Bool {
+public func constantTimeEquals<A: ByteStorage, B: ByteStorage>(_ a: A, _ b: B) -> Bool {
     a.withUnsafeBytes { pa in
         b.withUnsafeBytes { pb in
             guard pa.count == pb.count else { return false }

@@ -85,7 +85,7 @@ final class EVPKey: @unchecked Sendable {
 
     /// Verifies a signature over a digest the caller computed, with a verify context from
     /// this key's pool. Reusing an initialised context skips the provider lookups that
-    /// `EVP_DigestVerifyInit` repeats on every call (measured 15–25% faster for P-256).
+    /// `EVP_DigestVerifyInit` repeats on every call.
     func verify(signature: UnsafeRawBufferPointer, digest: UnsafeRawBufferPointer, pool: ContextPool) -> Bool {
         guard let ctx = pool.take() else { return false }
         let ok = EVP_PKEY_verify(ctx, signature.baseAddress?.assumingMemoryBound(to: UInt8.self), signature.count,
@@ -153,8 +153,8 @@ enum ECDSAOperation {
 
 /// Contexts of one key, each initialised once for `operation` with SHA-256 and then reused
 /// with a digest the caller computes: `EVP_DigestSignInit` / `EVP_DigestVerifyInit` repeat
-/// provider lookups (a locked hash-table walk) on every call, about 15% of a P-256
-/// signature. Each `EVP_PKEY_sign` on a reused context still draws a fresh random nonce.
+/// provider lookups (a locked hash-table walk) on every call. Each `EVP_PKEY_sign` on a
+/// reused context still draws a fresh random nonce.
 func contextPool(for key: EVPKey, _ operation: ECDSAOperation) -> ContextPool {
     ContextPool(make: {
         guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }

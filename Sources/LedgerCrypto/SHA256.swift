@@ -110,7 +110,7 @@ public final class SHA256 {
     }
 
     /// Hashes a byte array in one call.
-    public static func hash<Bytes: ContiguousBytes>(_ bytes: Bytes) -> SHA256Digest {
+    public static func hash<Bytes: ByteStorage>(_ bytes: Bytes) -> SHA256Digest {
         let h = SHA256()
         return bytes.withUnsafeBytes { h.hash($0) }
     }

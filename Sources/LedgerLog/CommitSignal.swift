@@ -11,6 +11,7 @@ final class CommitSignal: Sendable {
     }
 
     private struct State: Sendable {
+        var closed = false
         var committed: UInt64 = 0
         var nextID: UInt64 = 0
         var waiters: [Waiter] = []
@@ -43,7 +44,7 @@ final class CommitSignal: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
-                    if s.committed >= position || Task.isCancelled { return true }
+                    if s.committed >= position || s.closed || Task.isCancelled { return true }
                     s.waiters.append(Waiter(id: id, position: position, continuation: c))
                     return false
                 }
@@ -64,6 +65,16 @@ final class CommitSignal: Sendable {
             wake(id)
         }
         pollTask.withLock { $0?.cancel() }
+    }
+
+    /// Wakes every waiter, now and from now on: the log was closed.
+    func close() {
+        let all = state.withLock { s -> [Waiter] in
+            s.closed = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in all { w.continuation.resume() }
     }
 
     private func wake(_ id: UInt64) {

@@ -92,6 +92,15 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// Closes the log: waits for the transactions of this process to end, closes the LMDB
+    /// environment and releases the writer lock, so the directory can be opened again at
+    /// once (by this process or another). Later calls on this log throw
+    /// ``LogError/Kind/closed``, and tails end with that error. Idempotent.
+    public func close() {
+        env.close()
+        signal.close()
+    }
+
     /// The newest committed record's position and chain hash.
     public func head() throws(LogError) -> LogHead {
         do {
@@ -161,7 +170,8 @@ public struct LogStatistics: Sendable, Equatable {
 /// An advisory `flock` that makes one process the directory's only writer, so the
 /// in-process group committer's view of the head can never be raced by another writer.
 final class WriterLockFile: Sendable {
-    private let fd: Int32
+    // -1 once released.
+    private let fd: Atomic<Int32>
 
     init(directory: String) throws(LogError) {
         let path = directory + "/writer.lock"
@@ -201,10 +211,16 @@ final class WriterLockFile: Sendable {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pwrite(fd, pid, pid.count, 0)
-        self.fd = fd
+        self.fd = Atomic(fd)
     }
 
-    deinit { close(fd) }
+    /// Releases the lock (closing the descriptor drops the `flock`); idempotent.
+    func release() {
+        let fd = self.fd.exchange(-1, ordering: .acquiringAndReleasing)
+        if fd >= 0 { close(fd) }
+    }
+
+    deinit { release() }
 }
 
 extension String {

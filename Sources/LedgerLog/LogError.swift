@@ -19,6 +19,8 @@ public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
         case dataDirectory(String)
         /// The map reached `maxMapSize` and cannot grow.
         case full(mapSize: Int)
+        /// The log was closed (the engine shut down); open it again to use it.
+        case closed
     }
 
     public let kind: Kind
@@ -44,6 +46,7 @@ public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .locked(dir, holder):
             return "another process (\(holder)) is writing \(dir); stop it, or open the directory read-only"
         case let .dataDirectory(why): return why
+        case .closed: return "the log has been closed; open the data directory again to use it"
         case let .full(size):
             return "the log's map reached its maximum size (\(size) bytes); raise LogConfiguration.maxMapSize"
         }

@@ -26,17 +26,18 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let apiKeys = try APIKeyStore.replay(engine.log)
-    let readiness = Readiness()
     let routes = Routes(
         engine: engine, apiKeys: apiKeys, configuration: configuration,
         addresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         rateLimiter: RateLimiter(configuration.rateLimit, clock: configuration.engine.clock),
-        metrics: ServerMetrics(registry: registry), readiness: readiness)
+        metrics: ServerMetrics(registry: registry))
     let router = routes.router()
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authledger"),
-        services: [EngineService(engine: engine, readiness: readiness, logger: configuration.logger)],
+        // The application stops its server before its services: requests in flight are
+        // answered and streams ended before the engine refuses commands and snapshots.
+        services: [engine],
         onServerRunning: { channel in await onServerRunning(channel.localAddress) },
         logger: configuration.logger)
 }

@@ -28,6 +28,8 @@ extension Problem {
         case .storage:
             self.init(.serviceUnavailable, "storage", "The change could not be made durable",
                       detail: "nothing changed; retry, and if it persists an operator should check the data directory's disk")
+        case .shuttingDown:
+            self = .shuttingDown
         case .keyFile, .unsafeDirectory:
             self = .internalError
         }

@@ -3,12 +3,14 @@ import LedgerCodec
 import LedgerEngine
 import LedgerTokens
 import NIOCore
+import ServiceLifecycle
 
 extension Routes {
     func addOperationRoutes(to router: Router<ServerContext>) {
         router.get("healthz") { _, _ in JSONBody.response(["status": "ok"]) }
         router.get("readyz") { _, _ in
-            readiness.isReady
+            // Handlers run inside the server's task tree, so they see its graceful shutdown.
+            !Task.isShuttingDownGracefully
                 ? JSONBody.response(["status": "ready", "position": .integer(Int64(engine.statistics.position))])
                 : JSONBody.response(["status": "shutting-down"], status: .serviceUnavailable)
         }

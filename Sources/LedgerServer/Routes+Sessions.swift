@@ -123,12 +123,8 @@ extension Routes {
             guard let v = Int(String(text)), (1...1000).contains(v) else { throw Problem.badRequest("limit must be 1 to 1000") }
             return v
         } ?? 100
-        // The engine's paged history is not there yet: read the user's events from `from`
-        // through the per-user index and stop after one more than a page.
-        let events = try engine.history(user: user).filter { $0.position >= from }
-        let page = events.prefix(limit)
-        let next = events.count > limit ? events[limit].position : nil
-        return JSONBody.response(["user": .string(user), "events": .array(page.map { $0.json }),
-                                  "next": next.map { .integer(Int64($0)) } ?? .null])
+        let page = try engine.history(user: user, from: from, limit: limit)
+        return JSONBody.response(["user": .string(user), "events": .array(page.events.map { $0.json }),
+                                  "next": page.next.map { .integer(Int64($0)) } ?? .null])
     }
 }

@@ -85,12 +85,7 @@ extension Routes {
         try checkToken(token)
         let inactive = JSONBody.response(["active": false])
         if token.hasPrefix(RefreshTokenCodec.prefix) {
-            guard let parsed = try? engine.keys.refreshTokens.authenticate(token) else { return inactive }
-            switch engine.refreshTokenStatus(token) {
-            case .current, .withinGrace: break
-            case .reused, .invalid: return inactive
-            }
-            guard let session = engine.session(SessionID(high: parsed.sessionHigh, low: parsed.sessionLow)) else { return inactive }
+            guard let found = engine.introspect(refreshToken: token), found.isActive, let session = found.info else { return inactive }
             return JSONBody.response([
                 "active": true, "token_type": "refresh_token", "sub": .string(session.user), "sid": .string(session.id.description),
                 "iss": .string(engine.configuration.issuer), "exp": .integer(session.expiresAt.seconds),
@@ -117,7 +112,7 @@ extension Routes {
         try checkToken(token)
         var session: SessionID?
         if token.hasPrefix(RefreshTokenCodec.prefix) {
-            if let parsed = try? engine.keys.refreshTokens.authenticate(token) { session = SessionID(high: parsed.sessionHigh, low: parsed.sessionLow) }
+            session = engine.introspect(refreshToken: token)?.session
         } else if let claims = try? engine.verifyAccessToken(token) {
             session = SessionID(hex: claims.sessionID)
         }

@@ -13,7 +13,6 @@ struct Routes: Sendable {
     let addresses: ClientAddressResolver
     let rateLimiter: RateLimiter
     let metrics: ServerMetrics
-    let readiness: Readiness
 
     var limits: RequestLimits { configuration.limits }
 
@@ -72,14 +71,6 @@ struct Routes: Sendable {
         }
         return info
     }
-}
-
-/// Whether the service should get traffic: after replay (the engine is open before the
-/// server listens) and until shutdown begins.
-final class Readiness: Sendable {
-    private let state = Mutex<Bool>(true)
-    var isReady: Bool { state.withLock { $0 } }
-    func shuttingDown() { state.withLock { $0 = false } }
 }
 
 extension SessionInfo {

@@ -13,7 +13,8 @@ final class ServerMetrics: Sendable {
     private let requests = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
     private let latencies = Mutex<[String: Metrics.Timer]>([:])
     private let commits = Mutex<[String: Metrics.Timer]>([:])
-    let subscribers: CoreMetrics.Gauge
+    private let subscribers: CoreMetrics.Gauge
+    private let subscriberCount = Mutex(0)
     let eventsStreamed: CoreMetrics.Counter
     private let position: CoreMetrics.Gauge
     private let logCommits: CoreMetrics.Gauge
@@ -56,6 +57,11 @@ final class ServerMetrics: Sendable {
             return t
         }
         timer.recordNanoseconds(duration.nanoseconds)
+    }
+
+    func subscriber(connected: Bool) {
+        let n = subscriberCount.withLock { n in n += connected ? 1 : -1; return n }
+        subscribers.record(Double(n))
     }
 
     /// How long a command took from submission to its durable answer (the group commit as

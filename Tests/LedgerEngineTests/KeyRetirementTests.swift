@@ -89,12 +89,13 @@ struct KeyRetirementTests {
         }
         #expect(retired == [first])
 
-        try await engine.shutdown()
         let second = engine.keys.signingKey.kid
         try await engine.rotateSigningKey()
+        try await engine.shutdown()
         clock.advance(seconds: 300 + 30 + 2)
         try await Task.sleep(for: .milliseconds(200))
         #expect(engine.keys.jwks[second] != nil, "retired after shutdown")
+        await #expect { try await engine.rotateSigningKey() } throws: { ($0 as? EngineError)?.kind == .shuttingDown }
     }
 
     private func waitUntil(_ condition: () -> Bool) async throws {

@@ -98,11 +98,12 @@ struct SnapshotTests {
         }
         let engine = try await f.open()
         try await Self.workload(engine, f.clock, users: 0..<60)
+        let head = try engine.log.head().position
         try await engine.shutdown()
         let store = SnapshotStore.forReading(dataDirectory: f.dir.path)
         let list = store.list()
         #expect(list.count == 2)
-        #expect(list.first?.position == (try engine.log.head().position))
+        #expect(list.first?.position == head)
     }
 
     @Test("point-in-time replay gives the sessions that were active at that moment")

@@ -340,3 +340,19 @@ struct UntrustedTextTests {
         #expect(throws: TokenError(.keyID, #"no key with kid "x\u000a\u001b" in the key set"#)) { try jws.verifySignature(with: JWKS()) }
     }
 }
+
+@Suite("Audiences")
+struct AudienceTests {
+    @Test("a verifier serving several audiences accepts a token for any of them, and no other")
+    func severalAudiences() throws {
+        let f = try Fixture(.es256)
+        let verifier = AccessTokenVerifier(keys: JWKS([f.key.verificationKey]),
+                                           policy: VerificationPolicy(issuer: "https://auth.example", audiences: ["api", "api-v2"]))
+        for aud in [["api-v2"], ["billing", "api"]] {
+            let issuer = AccessTokenIssuer(key: f.key, issuer: "https://auth.example", audience: aud)
+            _ = try verifier.verify(try issuer.issue(subject: "a", sessionID: "s", now: f.now).token, now: f.now)
+        }
+        let other = AccessTokenIssuer(key: f.key, issuer: "https://auth.example", audience: ["billing"])
+        #expect(throws: TokenError.self) { try verifier.verify(try other.issue(subject: "a", sessionID: "s", now: f.now).token, now: f.now) }
+    }
+}

@@ -24,10 +24,11 @@ extension AuthEvent {
         case let .refreshRotated(e): return "generation=\(e.generation) ip=\(e.ip)"
         case let .refreshReuseDetected(e):
             return "classification=\(e.classification) presented=\(e.presentedGeneration) current=\(e.currentGeneration) ip=\(e.ip)"
-        case .sessionEnded: return "logout"
-        case let .sessionRevoked(e): return "reason=\(e.reason) by=\(q(e.actor))"
+        case let .sessionEnded(e): return "logout" + (e.refuseUntil.map { " refused-until=\($0)" } ?? "")
+        case let .sessionRevoked(e): return "reason=\(e.reason) by=\(q(e.actor))" + (e.refuseUntil.map { " refused-until=\($0)" } ?? "")
         case let .userSessionsRevoked(e):
             return "reason=\(e.reason) by=\(q(e.actor))" + (e.except.map { " except=\($0)" } ?? "")
+                + (e.sessions.map { " sessions=\($0.count)" } ?? "")
         case let .userBanned(e): return "by=\(q(e.actor)) reason=\(q(e.reason))"
         case let .userUnbanned(e): return "by=\(q(e.actor))"
         case let .signingKeyAdded(e): return "kid=\(q(e.kid)) alg=\(q(e.algorithm))"

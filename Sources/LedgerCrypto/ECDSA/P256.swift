@@ -38,7 +38,7 @@ public enum P256 {
         public var publicKey: PublicKey { get throws(CryptoError) { try PublicKey(key: key) } }
 
         /// Signs `message` (SHA-256 inside), returning the 64-byte JOSE signature.
-        public func signature<Bytes: ContiguousBytes>(for message: Bytes) throws(CryptoError) -> [UInt8] {
+        public func signature<Bytes: ByteStorage>(for message: Bytes) throws(CryptoError) -> [UInt8] {
             var der = [UInt8](repeating: 0, count: 72)
             var digest = message.withUnsafeBytes { SHA256.oneShot($0) }
             let signed = withUnsafeBytes(of: &digest) { h in
@@ -82,7 +82,7 @@ public enum P256 {
         /// Whether `signature` (64-byte JOSE form) is valid for `message`.
         /// Wrong lengths, and `r` or `s` of zero or not below the group order, are refused
         /// before libcrypto is asked.
-        public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for message: M) -> Bool {
+        public func isValidSignature<S: ByteStorage, M: ByteStorage>(_ signature: S, for message: M) -> Bool {
             guard let der = signature.withUnsafeBytes({ P256.derSignature(fromJOSE: $0) }) else { return false }
             var digest = message.withUnsafeBytes { SHA256.oneShot($0) }
             return der.withUnsafeBytes { d in

@@ -43,7 +43,7 @@ public enum Ed25519 {
         }
 
         /// Signs `message`, returning the 64-byte signature.
-        public func signature<Bytes: ContiguousBytes>(for message: Bytes) throws(CryptoError) -> [UInt8] {
+        public func signature<Bytes: ByteStorage>(for message: Bytes) throws(CryptoError) -> [UInt8] {
             var out = [UInt8](repeating: 0, count: signatureBytes)
             let signed = message.withUnsafeBytes { m in
                 Result { () throws(CryptoError) in try key.sign(m, digest: nil, into: &out) }
@@ -69,7 +69,7 @@ public enum Ed25519 {
         }
 
         /// Whether `signature` is valid for `message` (wrong lengths are refused).
-        public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for message: M) -> Bool {
+        public func isValidSignature<S: ByteStorage, M: ByteStorage>(_ signature: S, for message: M) -> Bool {
             signature.withUnsafeBytes { s in
                 s.count == signatureBytes && message.withUnsafeBytes { m in key.verify(s, m, digest: nil) }
             }

@@ -16,14 +16,14 @@ public struct HMACSHA256: Sendable {
     }
 
     /// Accepts any key length, for test vectors that use short keys. Never for deployments.
-    public init(unsafeShortKey key: [UInt8]) {
+    package init(unsafeShortKey key: [UInt8]) {
         schedule = KeySchedule(key: key)
     }
 
     /// A fresh random key.
     public static func generateKey() -> [UInt8] { SecureRandom.bytes(32) }
 
-    public func authenticate<Bytes: ContiguousBytes>(bytes: Bytes) -> [UInt8] {
+    public func authenticate<Bytes: ByteStorage>(bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeBytes { m in out.withUnsafeMutableBytes { authenticate(m, into: $0) } }
         return out
@@ -32,7 +32,7 @@ public struct HMACSHA256: Sendable {
     /// Writes the MAC of `message` to the first 32 bytes of `tag`. Concrete rather than
     /// generic, so that callers in other modules (a refresh token on every refresh) run it
     /// without generic dispatch or an allocation.
-    public func authenticate(_ message: UnsafeRawBufferPointer, into tag: UnsafeMutableRawBufferPointer) {
+    package func authenticate(_ message: UnsafeRawBufferPointer, into tag: UnsafeMutableRawBufferPointer) {
         precondition(tag.count >= 32, "HMAC-SHA-256 writes 32 bytes")
         authledger_hmac_sha256(schedule.inner, schedule.outer, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
                                message.count, tag.baseAddress!.assumingMemoryBound(to: UInt8.self))
@@ -40,7 +40,7 @@ public struct HMACSHA256: Sendable {
 
     /// Whether `tag` is the MAC of `message`, compared in constant time. Truncated tags are
     /// refused: every AuthLedger MAC is full length.
-    public func isValid<Tag: ContiguousBytes, Bytes: ContiguousBytes>(tag: Tag, for message: Bytes) -> Bool {
+    public func isValid<Tag: ByteStorage, Bytes: ByteStorage>(tag: Tag, for message: Bytes) -> Bool {
         tag.withUnsafeBytes { $0.count } == 32 && constantTimeEquals(authenticate(bytes: message), tag)
     }
 }

@@ -28,13 +28,17 @@ extension LoggedEvent {
             o["classification"] = .string(e.classification.description)
             o["presented_generation"] = .integer(Int64(e.presentedGeneration)); o["current_generation"] = .integer(Int64(e.currentGeneration))
             o["ip"] = .string(e.ip.description)
-        case .sessionEnded:
-            break
+        case let .sessionEnded(e):
+            if let t = e.refuseUntil { o["refuse_until"] = .string(t.description) }
         case let .sessionRevoked(e):
             o["reason"] = .string(e.reason.description); o["actor"] = .string(e.actor)
+            if let t = e.refuseUntil { o["refuse_until"] = .string(t.description) }
         case let .userSessionsRevoked(e):
             o["reason"] = .string(e.reason.description); o["actor"] = .string(e.actor)
             if let except = e.except { o["except"] = .string(except.description) }
+            if let sessions = e.sessions {
+                o["sessions"] = .array(sessions.map { ["session": .string($0.session.description), "refuse_until": .string($0.refuseUntil.description)] })
+            }
         case let .userBanned(e):
             o["actor"] = .string(e.actor); o["reason"] = .string(e.reason)
         case let .userUnbanned(e):

@@ -29,6 +29,10 @@ public final class AuthEngine: Sendable {
     let snapshots: SnapshotStore
     let snapshotting = SnapshotSchedule()
     private let keyRetirement = Mutex<Task<Void, Never>?>(nil)
+    private let commands = CommandGate()
+    let tails: TailHub
+    /// The one shutdown, shared by every caller of ``shutdown()``.
+    private let stopping = Mutex<Task<Void, any Error>?>(nil)
 
     /// Opens (or creates) the engine in `dataDirectory`: the log, the keys, and the
     /// projection rebuilt by replaying the log.
@@ -73,10 +77,11 @@ public final class AuthEngine: Sendable {
         self.startup = startup
         self.snapshots = snapshots
         state = SharedProjection(projection)
+        tails = TailHub(published: projection.position)
         signing = Mutex(IssuerBox(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience)))
         refreshTokens = keys.refreshTokens
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
-        let writer = BatchWriter(configuration: configuration, log: log)
+        let writer = BatchWriter(configuration: configuration, log: log, tails: tails)
         let schedule = snapshotting
         queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
             let results = writer.process(commands, state)
@@ -88,11 +93,13 @@ public final class AuthEngine: Sendable {
     }
 
     private static func verifier(_ jwks: JWKS, _ c: EngineConfiguration) -> AccessTokenVerifier {
-        AccessTokenVerifier(keys: jwks, policy: VerificationPolicy(issuer: c.issuer, audience: c.audience.first ?? "", leewaySeconds: c.leewaySeconds))
+        AccessTokenVerifier(keys: jwks, policy: VerificationPolicy(issuer: c.issuer, audiences: c.audience, leewaySeconds: c.leewaySeconds))
     }
 
     private func run(_ command: Command) async throws(EngineError) -> Decision.Answer {
         try CommandValidation.check(command)
+        try commands.enter()
+        defer { commands.leave() }
         let answer: Decision.Answer
         do { answer = try await queue.submit(command) } catch let e as EngineError { throw e } catch {
             throw EngineError(.storage, "the change could not be made durable: \(error)")
@@ -158,9 +165,12 @@ public final class AuthEngine: Sendable {
 
     /// Makes a new key the signing key; the old one stays published until its tokens expire.
     public func rotateSigningKey(algorithm: JWSAlgorithm? = nil) async throws {
+        try commands.enter()
+        defer { commands.leave() }
         let key = try await keys.rotate(algorithm: algorithm)
         signing.withLock { $0 = IssuerBox(AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience)) }
         verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+        _ = try? await run(.publishTails)
     }
 
     /// Retires keys whose tokens have all expired, under the longest access-token lifetime
@@ -168,9 +178,14 @@ public final class AuthEngine: Sendable {
     /// ``EngineConfiguration/keyRetirementInterval``.
     @discardableResult
     public func retireExpiredKeys() async throws -> [String] {
+        try commands.enter()
+        defer { commands.leave() }
         let longest = state.withLock { $0.longestAccessTokenLifetimeSeconds }
         let retired = try await keys.retireExpiredKeys(longestAccessTokenLifetimeSeconds: longest)
-        if !retired.isEmpty { verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) } }
+        if !retired.isEmpty {
+            verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+            _ = try? await run(.publishTails)
+        }
         return retired
     }
 
@@ -219,18 +234,51 @@ public final class AuthEngine: Sendable {
         try await snapshotting.take(state: state, log: log, store: snapshots, configuration: configuration)
     }
 
-    /// Ends the engine cleanly: stops retiring keys on schedule, and takes a snapshot if
-    /// configured to, so the next start-up replays nothing.
+    /// Ends the engine cleanly, in this order: new commands are refused
+    /// (``EngineError/Kind/shuttingDown``); the commands already taken are finished and
+    /// answered; tails end; scheduled work (key retirement, background snapshots) stops;
+    /// the final snapshot is written if configured, so the next start-up replays nothing;
+    /// the log is closed and the writer lock released, so the directory can be opened
+    /// again at once. Idempotent: later and concurrent calls wait for the same shutdown.
     public func shutdown() async throws {
+        let task = stopping.withLock { t -> Task<Void, any Error> in
+            if let t { return t }
+            let new = Task { try await self.stop() }
+            t = new
+            return new
+        }
+        try await task.value
+    }
+
+    private func stop() async throws {
+        await commands.closeAndDrain()
+        tails.close()
         if let retirement = keyRetirement.withLock({ t in defer { t = nil }; return t }) {
             retirement.cancel()
             await retirement.value
         }
+        await snapshotting.finish()
+        defer { log.close() }
         if configuration.snapshotAtShutdown && statistics.position > 0 {
             let info = try await snapshot()
             configuration.logger.info("snapshot at shutdown", metadata: ["position": "\(info.position)", "path": "\(info.path)"])
         }
     }
+
+    /// Whether the engine takes commands (false once ``shutdown()`` has begun).
+    public var isRunning: Bool { commands.isOpen }
+
+    // MARK: Tails
+
+    /// The events from `position` on (`types` nil: every type), in batches, each delivered
+    /// once the engine's own queries reflect it; see ``EngineTail``. Subscribers at the
+    /// same position with the same filter share one read of the log.
+    public func tail(from position: UInt64, types: Set<EventType>? = nil) -> EngineTail {
+        EngineTail(hub: tails, log: log, start: position, filter: types)
+    }
+
+    /// The event types that end sessions or refuse logins: what a revocation subscriber needs.
+    public static let revocationTypes: Set<EventType> = [.sessionEnded, .sessionRevoked, .userSessionsRevoked, .userBanned]
 
     // MARK: Queries
 
@@ -290,6 +338,16 @@ public final class AuthEngine: Sendable {
         return claims
     }
 
+    /// What a refresh token is, for RFC 7662 introspection: its session (while the session
+    /// is active), its generation and what presenting it would do now. Nil for a token that
+    /// is not genuine (malformed or forged): such a token names nothing.
+    public func introspect(refreshToken: String) -> RefreshTokenIntrospection? {
+        guard let token = try? refreshTokens.authenticate(refreshToken) else { return nil }
+        let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
+        return RefreshTokenIntrospection(session: id, generation: token.generation, status: refreshTokenStatus(refreshToken),
+                                         info: session(id))
+    }
+
     /// What presenting `refreshToken` would do now, without doing it.
     public func refreshTokenStatus(_ refreshToken: String) -> RefreshTokenStatus {
         let now = configuration.clock.now()
@@ -307,6 +365,19 @@ public final class AuthEngine: Sendable {
         case .ended: return .invalid(.sessionRevoked)
         case .unknown: return .invalid(.sessionNotFound)
         }
+    }
+
+    /// One page of the user's history, oldest first: at most `limit` events at positions
+    /// from `from` on, and the position to ask for next (nil when the history is exhausted).
+    public func history(user: String, from: UInt64 = 1, limit: Int) throws -> HistoryPage {
+        var events: [LoggedEvent] = []
+        var next: UInt64?
+        try log.scan(user: user, from: from) { view in
+            if events.count == max(limit, 1) { next = view.position; return false }
+            if !view.isUnknownAnnotation { events.append(try LoggedEvent(view: view)) }
+            return true
+        }
+        return HistoryPage(events: events, next: next)
     }
 
     /// The user's whole history, oldest first.
@@ -329,114 +400,4 @@ public final class AuthEngine: Sendable {
 final class IssuerBox: Sendable {
     let issuer: AccessTokenIssuer
     init(_ issuer: AccessTokenIssuer) { self.issuer = issuer }
-}
-
-/// The live projection, shared by the writer (which alone changes it) and every reader.
-final class SharedProjection: Sendable {
-    private let mutex: Mutex<Projection>
-    init(_ p: Projection) { mutex = Mutex(p) }
-    func withLock<R>(_ body: (inout Projection) throws -> R) rethrows -> R { try mutex.withLock { try body(&$0) } }
-}
-
-/// The writer side: decides a batch, commits it, then applies it.
-struct BatchWriter: Sendable {
-    let configuration: EngineConfiguration
-    let log: EventLog
-
-    func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
-        // Time never goes backwards in the log (the writer clamps), so neither do decisions.
-        let now = max(configuration.clock.now(), state.withLock { $0.time })
-        var results: [Result<Decision.Answer, any Error>] = []
-        results.reserveCapacity(commands.count)
-        var groups: [[PendingEvent]] = []
-        var applied: [[(AuthEvent, String?)]] = []
-        do {
-            // A snapshot of the committed state: copying it is O(1) (copy-on-write), and it is
-            // released before the live state changes, so it never forces a copy.
-            var overlay = BatchOverlay(base: state.withLock { $0 })
-            let decider = CommandDecider(configuration: configuration, now: now)
-            for command in commands {
-                do {
-                    let d = try decider.decide(command, &overlay)
-                    results.append(.success(d.answer))
-                    if !d.events.isEmpty {
-                        groups.append(d.events.map { $0.0.pending(user: $0.1, at: now) })
-                        applied.append(d.events)
-                    }
-                } catch {
-                    results.append(.failure(error))
-                }
-            }
-        }
-        guard !groups.isEmpty else { return results }
-        let receipts: [AppendReceipt]
-        do {
-            receipts = try log.commit(groups: groups)
-        } catch {
-            // Nothing was written, so nothing is applied; everyone in the batch hears why.
-            let failure = EngineError(.storage, "the batch could not be made durable: \(error); nothing changed")
-            return commands.map { _ in .failure(failure) }
-        }
-        state.withLock { p in
-            for (events, receipt) in zip(applied, receipts) {
-                var position = receipt.positions.lowerBound
-                for (event, user) in events {
-                    // At the time the log recorded: replay applies the same events at the same times.
-                    p.apply(event, user: user, at: receipt.timestamp, position: position)
-                    position += 1
-                }
-            }
-            let head = receipts.last!.head
-            if head.position >= p.position { (p.position, p.chainHash) = (head.position, head.chainHash) }
-        }
-        return results
-    }
-}
-
-/// How the engine started.
-public struct StartupReport: Sendable, Equatable {
-    /// The snapshot's log position, or nil for a full replay.
-    public let snapshotPosition: UInt64?
-    public let replayedEvents: UInt64
-    public let seconds: Double
-}
-
-/// Takes snapshots one at a time, off the writer's thread.
-final class SnapshotSchedule: Sendable {
-    private let state = Mutex<(running: Bool, lastPosition: UInt64)>((false, 0))
-
-    /// Called by the writer after each batch: starts a snapshot in the background when
-    /// `every` events have passed since the last one and none is running.
-    func maybeSnapshot(every: UInt64, state shared: SharedProjection, log: EventLog, store: SnapshotStore, configuration: EngineConfiguration) {
-        let position = shared.withLock { $0.position }
-        let start = state.withLock { s -> Bool in
-            guard !s.running, position >= s.lastPosition + every else { return false }
-            s.running = true
-            return true
-        }
-        guard start else { return }
-        let copy = shared.withLock { $0 }
-        Task.detached {
-            defer { self.state.withLock { $0.running = false } }
-            do {
-                let info = try self.write(copy, log: log, store: store, keep: configuration.snapshotsToKeep)
-                configuration.logger.info("snapshot written", metadata: ["position": "\(info.position)", "bytes": "\(info.bytes)"])
-            } catch {
-                configuration.logger.error("snapshot failed: \(error)")
-            }
-        }
-    }
-
-    func take(state shared: SharedProjection, log: EventLog, store: SnapshotStore, configuration: EngineConfiguration) async throws -> SnapshotInfo {
-        // The copy is O(1): the dictionaries are shared until the writer next changes them.
-        let copy = shared.withLock { $0 }
-        return try await Task.detached { try self.write(copy, log: log, store: store, keep: configuration.snapshotsToKeep) }.value
-    }
-
-    private func write(_ p: Projection, log: EventLog, store: SnapshotStore, keep: Int) throws -> SnapshotInfo {
-        let hash = p.position == 0 ? SHA256Digest.zero : (try log.record(at: p.position)?.chainHash ?? .zero)
-        let info = try store.write(SessionProjection(p), chainHash: hash, keep: keep)
-        state.withLock { $0.lastPosition = max($0.lastPosition, info.position) }
-        return info
-    }
 }

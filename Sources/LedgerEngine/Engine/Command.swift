@@ -14,6 +14,9 @@ enum Command: Sendable {
     case revoke(SessionID, actor: String)
     case ban(user: String, actor: String, reason: String)
     case unban(user: String, actor: String)
+    /// Decides nothing: makes the writer publish the log's head to the tails (after key
+    /// changes, which the key ring appends itself).
+    case publishTails
 }
 
 /// What a command decided: events to append, and the answer once they are durable.
@@ -123,6 +126,9 @@ struct CommandDecider {
 
         case let .unban(user, actor):
             if store.user(user)?.banned == true { emit(.userUnbanned(UserUnbanned(actor: actor)), user) }
+
+        case .publishTails:
+            break
         }
         return d
     }
@@ -225,7 +231,7 @@ enum CommandValidation {
     static func check(_ command: Command) throws(EngineError) {
         switch command {
         case let .login(r): try login(r)
-        case .refresh, .logout: return
+        case .refresh, .logout, .publishTails: return
         case let .logoutAll(u, _, _, a): try user(u); try actor(a)
         case let .revoke(_, a): try actor(a)
         case let .ban(u, a, reason): try user(u); try actor(a); try field(reason, "ban reason", limit: FieldLimits.banReason)

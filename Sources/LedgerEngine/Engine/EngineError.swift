@@ -24,6 +24,9 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidRequest
         /// The log could not make the change durable; nothing changed.
         case storage
+        /// The engine is shutting down: the command was not taken (nothing changed), or a
+        /// tail ended. Retry against the next instance.
+        case shuttingDown
         /// A key file in `keys/` is unusable (unreadable, corrupt, encrypted, readable by
         /// others, misnamed). The engine did not start, and no key was created or replaced.
         case keyFile(path: String)

@@ -18,7 +18,7 @@ public struct LoginRequest: Sendable, Equatable {
 }
 
 /// A fresh pair of tokens for a session.
-public struct SessionTokens: Sendable, Equatable {
+public struct SessionTokens: Sendable, Equatable, Codable {
     public let session: SessionID
     public let accessToken: String
     public let accessTokenExpiresAt: Timestamp
@@ -28,7 +28,7 @@ public struct SessionTokens: Sendable, Equatable {
 }
 
 /// One session as a user sees it in "where am I logged in".
-public struct SessionInfo: Sendable, Equatable {
+public struct SessionInfo: Sendable, Equatable, Codable {
     public let id: SessionID
     public let user: String
     public let deviceLabel: String
@@ -66,4 +66,28 @@ public struct EngineStatistics: Sendable, Equatable {
     public var sessions: Int
     public var users: Int
     public var revokedRemembered: Int
+}
+
+/// One page of a user's history (``AuthEngine/history(user:from:limit:)``).
+public struct HistoryPage: Sendable, Equatable {
+    /// Events in log order.
+    public let events: [LoggedEvent]
+    /// The position to ask for next, or nil when there is nothing after this page.
+    public let next: UInt64?
+}
+
+/// What a genuine refresh token is (``AuthEngine/introspect(refreshToken:)``).
+public struct RefreshTokenIntrospection: Sendable, Equatable {
+    /// The session the token belongs to.
+    public let session: SessionID
+    /// The token's place in its session's lineage (1 for the login's token).
+    public let generation: UInt32
+    /// What presenting it would do now: only ``RefreshTokenStatus/current`` and
+    /// ``RefreshTokenStatus/withinGrace`` mean it is active.
+    public let status: RefreshTokenStatus
+    /// The session as its user sees it, while it is active.
+    public let info: SessionInfo?
+
+    /// Whether presenting the token now would obtain tokens (RFC 7662 `active`).
+    public var isActive: Bool { status == .current || status == .withinGrace }
 }

@@ -8,7 +8,7 @@ import LedgerLog
 /// Rotations, nine records in ten, are kept as plain values in ``entries``; the events of
 /// other records, which own strings, are kept aside in ``others``. A batch is thus filled,
 /// handed over and freed without copying, retaining or releasing anything per rotation
-/// (measured: about 1.2× the rebuild rate of one self-contained value per record).
+/// (the figures are in BENCHMARKS.md).
 struct ReplayBatch: Sendable {
     /// One record, in log order.
     struct Entry: Sendable {

@@ -14,6 +14,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     let readOnly: Bool
     let path: String
     private let writerLock: WriterLockFile?
+    // Read and written only under the gate (shared to read, exclusive to close).
+    private var closed = false
 
     struct Options {
         var mapSize: Int
@@ -55,7 +57,20 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     // Properties are released after this body: the writer lock outlives the environment.
-    deinit { mdb_env_close(env) }
+    deinit { if !closed { mdb_env_close(env) } }
+
+    /// Closes the environment once every transaction of this process has ended, then
+    /// releases the writer lock; every later transaction throws ``LogError/Kind/closed``.
+    func close() {
+        gate.exclusive {
+            guard !closed else { return }
+            mdb_env_close(env)
+            closed = true
+        }
+        writerLock?.release()
+    }
+
+    var isClosed: Bool { gate.shared { closed } }
 
     /// The current size of the memory map in bytes.
     var mapSize: Int {
@@ -91,6 +106,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         while true {
             do {
                 return try gate.shared { () throws -> R in
+                    if closed { throw LogError(.closed) }
                     var txn: OpaquePointer?
                     try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "begin a read transaction")
                     let result: R
@@ -118,6 +134,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Throws `MDB_MAP_FULL` unchanged so the caller can grow the map and retry.
     func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         try gate.shared { () throws -> R in
+            if closed { throw LogError(.closed) }
             var txn: OpaquePointer?
             try check(mdb_txn_begin(env, nil, 0, &txn), "begin a write transaction")
             let result: R

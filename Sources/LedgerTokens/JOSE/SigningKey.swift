@@ -70,7 +70,7 @@ public struct SigningKey: Sendable {
     }
 
     /// Signs the JWS signing input (`header.payload`).
-    public func sign<M: ContiguousBytes>(_ signingInput: M) throws(CryptoError) -> [UInt8] {
+    public func sign<M: ByteStorage>(_ signingInput: M) throws(CryptoError) -> [UInt8] {
         switch material {
         case let .p256(k): return try k.signature(for: signingInput)
         case let .ed25519(k): return try k.signature(for: signingInput)

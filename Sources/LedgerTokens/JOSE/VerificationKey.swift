@@ -46,7 +46,7 @@ public struct VerificationKey: Sendable, Equatable {
     }
 
     /// Whether `signature` is this key's signature of `signingInput` (`header.payload`).
-    public func isValidSignature<S: ContiguousBytes, M: ContiguousBytes>(_ signature: S, for signingInput: M) -> Bool {
+    public func isValidSignature<S: ByteStorage, M: ByteStorage>(_ signature: S, for signingInput: M) -> Bool {
         switch material {
         case let .p256(k): return k.isValidSignature(signature, for: signingInput)
         case let .ed25519(k): return k.isValidSignature(signature, for: signingInput)

@@ -122,10 +122,12 @@ public struct AccessTokenVerifier: Sendable {
         }
         checks.append((.issuedInFuture, claims.issuedAt > now + leeway
             ? TokenError(.issuedInFuture, "issued at \(claims.issuedAt), in the future (now \(now), leeway \(leeway) s)") : nil))
-        checks.append((.issuer, claims.issuer != policy.issuer
+        checks.append((.issuer, !claims.issuer.hasSameBytes(as: policy.issuer)
             ? TokenError(.issuer, "issuer is \(UntrustedText.quoted(claims.issuer)), expected \(UntrustedText.quoted(policy.issuer))") : nil))
-        checks.append((.audience, claims.audience.contains(policy.audience) ? nil
-            : TokenError(.audience, "audience [\(claims.audience.map(UntrustedText.quoted).joined(separator: ", "))] does not include \(UntrustedText.quoted(policy.audience))")))
+        let served = claims.audience.contains { aud in policy.audiences.contains { $0.hasSameBytes(as: aud) } }
+        checks.append((.audience, served ? nil
+            : TokenError(.audience, "audience [\(claims.audience.map(UntrustedText.quoted).joined(separator: ", "))] includes none of "
+                + "[\(policy.audiences.map(UntrustedText.quoted).joined(separator: ", "))]")))
         return checks
     }
 

@@ -1,0 +1,70 @@
+import LedgerCodec
+import LedgerLog
+
+/// The writer side: decides a batch, commits it, then applies it.
+struct BatchWriter: Sendable {
+    let configuration: EngineConfiguration
+    let log: EventLog
+    let tails: TailHub
+
+    func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
+        // Time never goes backwards in the log (the writer clamps), so neither do decisions.
+        let now = max(configuration.clock.now(), state.withLock { $0.time })
+        var results: [Result<Decision.Answer, any Error>] = []
+        results.reserveCapacity(commands.count)
+        var groups: [[PendingEvent]] = []
+        var applied: [[(AuthEvent, String?)]] = []
+        do {
+            // A snapshot of the committed state: copying it is O(1) (copy-on-write), and it is
+            // released before the live state changes, so it never forces a copy.
+            var overlay = BatchOverlay(base: state.withLock { $0 })
+            let decider = CommandDecider(configuration: configuration, now: now)
+            for command in commands {
+                do {
+                    let d = try decider.decide(command, &overlay)
+                    results.append(.success(d.answer))
+                    if !d.events.isEmpty {
+                        groups.append(d.events.map { $0.0.pending(user: $0.1, at: now) })
+                        applied.append(d.events)
+                    }
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+        }
+        guard !groups.isEmpty else {
+            if commands.contains(where: { if case .publishTails = $0 { true } else { false } }) { publishHead() }
+            return results
+        }
+        let receipts: [AppendReceipt]
+        do {
+            receipts = try log.commit(groups: groups)
+        } catch {
+            // Nothing was written, so nothing is applied; everyone in the batch hears why.
+            let failure = EngineError(.storage, "the batch could not be made durable: \(error); nothing changed")
+            return commands.map { _ in .failure(failure) }
+        }
+        state.withLock { p in
+            for (events, receipt) in zip(applied, receipts) {
+                var position = receipt.positions.lowerBound
+                for (event, user) in events {
+                    // At the time the log recorded: replay applies the same events at the same times.
+                    p.apply(event, user: user, at: receipt.timestamp, position: position)
+                    position += 1
+                }
+            }
+            let head = receipts.last!.head
+            if head.position >= p.position { (p.position, p.chainHash) = (head.position, head.chainHash) }
+        }
+        // Only now: a subscriber never sees an event the engine's queries do not reflect.
+        tails.publish(through: receipts.last!.head.position)
+        if commands.contains(where: { if case .publishTails = $0 { true } else { false } }) { publishHead() }
+        return results
+    }
+
+    /// Publishes the log's head to the tails. On the writer's queue, so every engine batch
+    /// before it is applied; records committed by others (the key ring's) are included.
+    private func publishHead() {
+        if let head = try? log.head() { tails.publish(through: head.position) }
+    }
+}

@@ -1,0 +1,54 @@
+import LedgerCodec
+import LedgerLog
+
+/// The engine's events from a position on, as they are applied: an `AsyncSequence` of
+/// batches, each covering every record up to ``Batch/through`` and holding those whose
+/// type passes the filter. No gap, no duplicate, no reordering; a batch arrives only after
+/// the engine's own queries reflect it. The sequence ends by throwing
+/// ``EngineError/Kind/shuttingDown`` when the engine shuts down, and returns nil when the
+/// task is cancelled.
+public struct EngineTail: AsyncSequence, Sendable {
+    public struct Batch: Sendable, Equatable {
+        /// The events of the batch that match the filter, in log order.
+        public let events: [LoggedEvent]
+        /// Every record up to this position has been examined: a subscriber resumes after it.
+        public let through: UInt64
+    }
+
+    let hub: TailHub
+    let log: EventLog
+    let start: UInt64
+    let filter: Set<EventType>?
+
+    public func makeAsyncIterator() -> Iterator { Iterator(hub: hub, log: log, next: Swift.max(start, 1), filter: filter) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let hub: TailHub
+        let log: EventLog
+        var next: UInt64
+        let filter: Set<EventType>?
+        /// A subscriber far behind catches up in reads of at most this many records.
+        static let catchUpRecords: UInt64 = 4_096
+
+        public mutating func next() async throws -> Batch? {
+            while true {
+                if Task.isCancelled { return nil }
+                switch hub.step(at: next) {
+                case .closed:
+                    throw EngineError(.shuttingDown, "the engine shut down; resume from position \(next) against the next instance")
+                case .wait:
+                    await hub.wait(after: next - 1)
+                case let .read(segment):
+                    let events = try segment.events(matching: filter, in: log)
+                    next = segment.through + 1
+                    return Batch(events: events, through: segment.through)
+                case let .catchUp(published):
+                    let through = Swift.min(published, next + Self.catchUpRecords - 1)
+                    let events = try TailHub.read(log, from: next, through: through, matching: filter)
+                    next = through + 1
+                    return Batch(events: events, through: through)
+                }
+            }
+        }
+    }
+}

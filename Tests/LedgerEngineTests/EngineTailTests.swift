@@ -1,0 +1,144 @@
+import LedgerCodec
+import LedgerCrypto
+@testable import LedgerEngine
+import LedgerLog
+import LedgerTesting
+import Synchronization
+import Testing
+
+@Suite("Engine tails")
+struct EngineTailTests {
+    /// Drives a random workload; returns the sessions it opened.
+    static func workload(_ engine: AuthEngine, _ clock: ManualClock, seed: UInt64, steps: Int) async -> [SessionID] {
+        var rng = SplitMix64(seed: seed)
+        var sessions: [(id: SessionID, user: String, refresh: [String])] = []
+        for _ in 0..<steps { await RevocationStateTests.step(engine, clock, &rng, &sessions) }
+        return sessions.map(\.id)
+    }
+
+    @Test("a tail from any position sees every record exactly once, in order; a filtered one skips types but its position advances")
+    func everyRecordOnce() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        _ = await Self.workload(engine, f.clock, seed: 1, steps: 80)
+        let head = try engine.log.head().position
+        let start: UInt64 = 3
+        let all = Task { () -> [LoggedEvent] in
+            var out: [LoggedEvent] = []
+            for try await batch in engine.tail(from: start) {
+                out += batch.events
+                if batch.through >= head + 50 { break }
+            }
+            return out
+        }
+        let filtered = Task { () -> (events: [LoggedEvent], through: UInt64) in
+            var out: [LoggedEvent] = [], last: UInt64 = 0
+            for try await batch in engine.tail(from: start, types: AuthEngine.revocationTypes) {
+                #expect(batch.through > last)
+                last = batch.through
+                out += batch.events
+                if batch.through >= head + 50 { break }
+            }
+            return (out, last)
+        }
+        // Live events after the subscribers started.
+        while try engine.log.head().position < head + 50 { _ = await Self.workload(engine, f.clock, seed: 2, steps: 20) }
+        let seen = try await all.value
+        let expected = try engine.log.read(from: start, limit: 100_000).map { try LoggedEvent($0) }
+        #expect(seen.map(\.position) == Array(seen.map(\.position).sorted()))
+        #expect(seen == Array(expected.prefix(seen.count)))
+        #expect(seen.last!.position >= head + 50)
+        let (revocations, through) = try await filtered.value
+        #expect(through >= head + 50)
+        #expect(revocations == expected.filter { AuthEngine.revocationTypes.contains($0.event.type) && $0.position <= through })
+    }
+
+    @Test("a tail is woken only after the engine applied the batch: every revocation it sees is already refused")
+    func wokenAfterApply() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let misses = SharedCount(), seen = SharedCount()
+        let subscriber = Task {
+            for try await batch in engine.tail(from: 1, types: [.sessionEnded, .sessionRevoked]) {
+                for e in batch.events {
+                    let id: SessionID
+                    switch e.event {
+                    case let .sessionEnded(x): id = x.session
+                    case let .sessionRevoked(x): id = x.session
+                    default: continue
+                    }
+                    seen.add()
+                    if !engine.isRevoked(session: id) { misses.add() }
+                }
+            }
+        }
+        for i in 0..<300 {
+            let (t, _) = try await engine.login(LoginRequest(user: "u\(i % 7)", device: EngineFixture.phone))
+            if i % 2 == 0 { try await engine.logout(session: t.session) } else { try await engine.revoke(session: t.session, actor: "admin") }
+        }
+        try await engine.shutdown()
+        await #expect { try await subscriber.value } throws: { ($0 as? EngineError)?.kind == .shuttingDown }
+        #expect(seen.value == 300)
+        #expect(misses.value == 0)
+    }
+
+    @Test("subscribers at the same position with the same filter share one read of each batch")
+    func sharedReads() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        _ = try await engine.login(LoginRequest(user: "a", device: EngineFixture.phone))
+        let start = try engine.log.head().position + 1
+        let subscribers = 50
+        let ready = SharedCount()
+        let tasks = (0..<subscribers).map { _ in
+            Task { () -> Int in
+                var it = engine.tail(from: start, types: AuthEngine.revocationTypes).makeAsyncIterator()
+                ready.add()
+                var events = 0
+                while events < 10, let batch = try await it.next() { events += batch.events.count }
+                return events
+            }
+        }
+        while ready.value < subscribers { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(50))   // all waiting at `start`
+        var sessions: [SessionID] = []
+        for i in 0..<10 { sessions.append(try await engine.login(LoginRequest(user: "u\(i)", device: EngineFixture.phone)).tokens.session) }
+        for s in sessions { try await engine.logout(session: s) }
+        for t in tasks { #expect(try await t.value == 10) }
+        // Each published batch was read once for that filter, not once per subscriber.
+        let reads = engine.tails.segmentsForTesting.map { $0.sharedReads.load(ordering: .relaxed) }
+        #expect(!reads.isEmpty && reads.allSatisfy { $0 <= 1 }, "\(reads)")
+    }
+
+    @Test("a follower fed the state at P and a filtered tail agrees with isRevoked for every session after every batch",
+          arguments: 0..<6)
+    func followerOnATail(seed: UInt64) async throws {
+        let f = EngineFixture { $0.lifetimes.accessToken = 60; $0.leewaySeconds = 5; $0.maxSessionsPerUser = 2 }
+        let engine = try await f.open()
+        _ = await Self.workload(engine, f.clock, seed: 100 + seed, steps: 30)
+        var follower = engine.revocationState()
+        var it = engine.tail(from: follower.position + 1, types: [.sessionEnded, .sessionRevoked, .userSessionsRevoked]).makeAsyncIterator()
+        var rng = SplitMix64(seed: 200 + seed)
+        var sessions: [(id: SessionID, user: String, refresh: [String])] = []
+        for n in 0..<100 {
+            await RevocationStateTests.step(engine, f.clock, &rng, &sessions)
+            let head = try engine.log.head().position
+            while follower.position < head {
+                guard let batch = try await it.next() else { break }
+                for e in batch.events { follower.apply(e) }
+                follower.advance(to: batch.through, chainHash: .zero)
+            }
+            let now = f.clock.now()
+            for s in sessions {
+                #expect(follower.refuses(s.id, at: now) == engine.isRevoked(session: s.id), "seed \(seed), step \(n)")
+            }
+        }
+    }
+}
+
+/// A counter tasks can share.
+final class SharedCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func add() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
