@@ -52,6 +52,7 @@ extension Routes {
         addTokenRoutes(to: router)
         addKeyRoutes(to: router)
         addOperationRoutes(to: router)
+        addEventRoutes(to: router)
         table.set(router.routes.map { ($0.method, $0.path.description) })
         return router
     }

@@ -29,7 +29,7 @@ extension Routes {
         let state = engine.revocationState()
         let now = engine.configuration.clock.now()
         let entries = state.refused(at: now).sorted { $0.key < $1.key }.map { id, until -> JSONValue in
-            ["session": .string(id.description), "refuse_until": .integer(until.seconds)]
+            ["session": .string(id.description), "refuse_until": .string(until.description)]
         }
         return JSONBody.response(["position": .integer(Int64(state.position)), "chain_hash": .string(state.chainHash.description),
                                   "revoked": .array(entries)])

@@ -1,0 +1,144 @@
+import HTTPTypes
+import Hummingbird
+import LedgerCodec
+import LedgerEngine
+import LedgerTokens
+import NIOCore
+import ServiceLifecycle
+
+extension Routes {
+    func addEventRoutes(to router: Router<ServerContext>) {
+        router.group("v1").get("events") { request, context in try events(request, context) }
+    }
+
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+
+    /// What a subscriber follows unless it asks for other types: every event that makes
+    /// a session's tokens refused.
+    static let revocationTypes: Set<EventType> = [.sessionEnded, .sessionRevoked, .userSessionsRevoked, .userBanned]
+
+    /// The log as Server-Sent Events. Each event's `id` is its log position; a `heartbeat`
+    /// event (also with an `id`) carries the position up to which every record was
+    /// examined, so a filtered subscriber's `Last-Event-ID` moves on even when nothing
+    /// matches for a long time. Reconnecting with `Last-Event-ID` resumes right after it:
+    /// the stream reads the log by position, so nothing is lost or repeated.
+    func events(_ request: Request, _ context: ServerContext) throws -> Response {
+        var context = context
+        try authorize(request, &context, .eventsRead)
+        let query = request.uri.queryParameters
+        func position(_ text: String?, _ name: String) throws -> UInt64? {
+            guard let text else { return nil }
+            guard let v = UInt64(text) else { throw Problem.badRequest("\(name) must be a log position (a whole number)") }
+            return v
+        }
+        let start: UInt64
+        if let last = try position(request.headers[Self.lastEventID], "Last-Event-ID") {
+            start = last + 1
+        } else if let from = try position(query.get("from").map { String($0) }, "from") {
+            start = max(from, 1)
+        } else {
+            start = engine.statistics.position + 1
+        }
+        let until = try position(query.get("until").map { String($0) }, "until")
+        let types = try Self.eventTypes(query.get("types").map { String($0) })
+        let tail = engine.tail(from: start, types: types)
+        let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
+        let metrics = self.metrics
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            metrics.subscriber(connected: true)
+            defer { metrics.subscriber(connected: false) }
+            try await Self.stream(tail, from: start, until: until, heartbeat: heartbeat, metrics: metrics, into: &writer)
+            try await writer.finish(nil)
+        })
+    }
+
+    /// `types=a,b` names event types; `all` is every type; absent: the revocation types.
+    static func eventTypes(_ text: String?) throws -> Set<EventType>? {
+        guard let text else { return revocationTypes }
+        if text == "all" { return nil }
+        var types = Set<EventType>()
+        for name in text.split(separator: ",") {
+            guard let t = EventType(name: String(name)) else {
+                throw Problem.badRequest("unknown event type \"\(name)\"; known: \(EventType.allCases.map(\.description).joined(separator: ", "))")
+            }
+            types.insert(t)
+        }
+        return types
+    }
+
+    private enum Item: Sendable { case batch(EngineTail.Batch), tick, end }
+
+    /// Writes batches as they come, one write per batch, and a heartbeat when the interval
+    /// passes. Ends at `until`, when the engine shuts down, or when the server begins a
+    /// graceful shutdown (an open stream would otherwise hold the shutdown up forever).
+    private static func stream(_ tail: EngineTail, from start: UInt64, until: UInt64?, heartbeat: Duration,
+                               metrics: ServerMetrics, into writer: inout any ResponseBodyWriter) async throws {
+        let (items, sink) = AsyncStream<Item>.makeStream()
+        // The pump hands over one batch at a time and waits for it to be written, so a slow
+        // subscriber slows its own reads instead of filling memory.
+        let (acks, ack) = AsyncStream<Void>.makeStream()
+        var through = start - 1
+        var sentThrough = through
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var acknowledged = acks.makeAsyncIterator()
+                    do {
+                        for try await batch in tail {
+                            sink.yield(.batch(batch))
+                            guard await acknowledged.next() != nil else { break }
+                        }
+                    } catch {}
+                    sink.yield(.end)
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: heartbeat)
+                        sink.yield(.tick)
+                    }
+                }
+                defer { group.cancelAll(); ack.finish(); sink.finish() }
+                if let until, through >= until { return }
+                loop: for await item in items {
+                    switch item {
+                    case let .batch(batch):
+                        var buffer = ByteBuffer()
+                        for event in batch.events { Self.write(event, into: &buffer) }
+                        through = batch.through
+                        if let last = batch.events.last?.position { sentThrough = last }
+                        if let until, through >= until, sentThrough < through {
+                            Self.heartbeat(through, into: &buffer)
+                            sentThrough = through
+                        }
+                        if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                        metrics.eventsStreamed.increment(by: Int64(batch.events.count))
+                        ack.yield()
+                        if let until, through >= until { break loop }
+                    case .tick:
+                        var buffer = ByteBuffer()
+                        Self.heartbeat(through, into: &buffer)
+                        sentThrough = through
+                        try await writer.write(buffer)
+                    case .end:
+                        break loop
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            sink.yield(.end)
+        }
+    }
+
+    static func write(_ event: LoggedEvent, into buffer: inout ByteBuffer) {
+        buffer.writeString("id: \(event.position)\nevent: \(event.event.type)\ndata: ")
+        // One line: the JSON form escapes every line break, so no `data:` line can end early.
+        buffer.writeString(event.jsonLine)
+        buffer.writeString("\n\n")
+    }
+
+    static func heartbeat(_ through: UInt64, into buffer: inout ByteBuffer) {
+        buffer.writeString("id: \(through)\nevent: heartbeat\ndata: {\"position\":\(through)}\n\n")
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LedgerTesting
+import Testing
+
+/// A real `authledger serve` on a free port, started from the built binary as an operator
+/// would, with an admin key created by `authledger apikey create` beforehand.
+final class LiveServer: @unchecked Sendable {
+    // @unchecked: `process` and the pipes are set once in init and only read after; the
+    // output buffers are appended to only under `lock`.
+    let dir: TemporaryDirectory
+    let key: String
+    let process = Process()
+    let base: String
+    private let lock = NSLock()
+    private var errText = ""
+    private let errPipe = Pipe()
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("authledger")
+    }
+    static var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    init(dir: TemporaryDirectory = TemporaryDirectory(), key: String? = nil, arguments: [String] = []) throws {
+        self.dir = dir
+        if let key {
+            self.key = key
+        } else {
+            let create = try Self.run(["apikey", "create", "--data-dir", dir.path, "--scope", "admin", "--label", "live test"])
+            self.key = create.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--data-dir", dir.path, "--port", "0", "--heartbeat-seconds", "1", "--log-level", "info"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = errPipe
+        try process.run()
+        // The first line on standard output names the bound address.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: "http://") else { throw LiveError("serve printed no address: \(text)") }
+        base = String(text[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        errPipe.fileHandleForReading.readabilityHandler = { [lock] handle in
+            let data = handle.availableData
+            lock.lock(); self.errText += String(decoding: data, as: UTF8.self); lock.unlock()
+        }
+    }
+
+    var log: String { lock.lock(); defer { lock.unlock() }; return errText }
+
+    /// Sends SIGTERM and waits for the exit; returns the seconds it took.
+    @discardableResult
+    func terminate(timeout: Double = 20) throws -> Double {
+        let started = Date()
+        process.terminate()
+        while process.isRunning {
+            if Date().timeIntervalSince(started) > timeout { kill(process.processIdentifier, SIGKILL); throw LiveError("serve did not exit within \(timeout) s") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        return Date().timeIntervalSince(started)
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    static func run(_ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw LiveError("authledger \(arguments.joined(separator: " ")) exited \(p.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    struct Answer: Sendable {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] { try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:] }
+    }
+
+    func call(_ method: String, _ path: String, json: String? = nil, key: String? = nil, headers: [String: String] = [:],
+              useKey: Bool = true) async throws -> Answer {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if useKey { request.setValue("Bearer " + (key ?? self.key), forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var h: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { h[String(describing: k).lowercased()] = String(describing: v) }
+        return Answer(status: http.statusCode, headers: h, body: data)
+    }
+
+    /// Reads an event stream that ends by itself (`until`), as (event, id, data) triples.
+    func stream(_ query: String, lastEventID: UInt64? = nil) async throws -> [(event: String, id: UInt64, data: String)] {
+        let answer = try await call("GET", "/v1/events?" + query, headers: lastEventID.map { ["Last-Event-ID": String($0)] } ?? [:])
+        #expect(answer.status == 200, "\(answer.text)")
+        return parseSSE(answer.text)
+    }
+}
+
+func parseSSE(_ text: String) -> [(event: String, id: UInt64, data: String)] {
+    text.components(separatedBy: "\n\n").compactMap { block in
+        var event = "message", id: UInt64 = 0, data = ""
+        for line in block.split(separator: "\n") {
+            if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+            if line.hasPrefix("id: ") { id = UInt64(line.dropFirst(4)) ?? 0 }
+            if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+        }
+        return data.isEmpty ? nil : (event, id, data)
+    }
+}
+
+struct LiveError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

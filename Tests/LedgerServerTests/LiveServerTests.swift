@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// Against a real `authledger serve` on a socket. Serialized: each test starts its own
+/// server process, and two cores run them one at a time more predictably.
+@Suite("Live server", .serialized)
+struct LiveServerTests {
+    func login(_ server: LiveServer, user: String = "alice") async throws -> [String: Any] {
+        let r = try await server.call("POST", "/v1/sessions", json: #"{"user":"\#(user)","device_label":"iPhone","user_agent":"Safari/17"}"#)
+        #expect(r.status == 201, "\(r.text)")
+        return try r.json()
+    }
+
+    func refresh(_ server: LiveServer, _ token: String) async throws -> String {
+        let r = try await server.call("POST", "/v1/refresh", json: #"{"refresh_token":"\#(token)"}"#, useKey: false)
+        #expect(r.status == 200, "\(r.text)")
+        return try r.json()["refresh_token"] as? String ?? ""
+    }
+
+    @Test("log in, refresh, revoke: a subscriber started from the revocation state receives the revocation and agrees with the server")
+    func revocationReachesSubscriber() async throws {
+        let server = try LiveServer()
+        defer { _ = try? server.terminate() }
+        let s = try await login(server)
+        _ = try await refresh(server, s["refresh_token"] as! String)
+        let position = try await server.call("GET", "/readyz").json()["position"] as! Int
+        // The Python subscriber (standard library only) starts from the revocation state and
+        // follows live; an admin revocation appends exactly one event, so it stops after it.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", LiveServer.repository.appendingPathComponent("tools/subscriber.py").path,
+                       "--url", server.base, "--key", server.key, "--until", String(position + 1), "--state"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        try await Task.sleep(for: .milliseconds(700))
+        let revoke = try await server.call("POST", "/v1/users/alice/sessions/\(s["session"] as! String)/revoke")
+        #expect(revoke.status == 204)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let state = lines.first?["state"] as? [String: Any]
+        #expect(state?["position"] as? Int == position)
+        let event = try #require(lines.last)
+        #expect(event["type"] as? String == "session.revoked")
+        #expect(event["sessions"] as? [String] == [s["session"] as! String])
+        let server_ = try await server.call("GET", "/v1/revocations").json()
+        let serverRevoked = (server_["revoked"] as! [[String: Any]]).map { $0["session"] as! String }.sorted()
+        #expect(event["revoked"] as? [String] == serverRevoked)
+        #expect(server_["position"] as? Int == position + 1)
+    }
+
+    @Test("a reconnect with Last-Event-ID loses and repeats nothing")
+    func resumeExactly() async throws {
+        let server = try LiveServer()
+        defer { _ = try? server.terminate() }
+        for user in ["a", "b", "c", "d", "e", "f"] {
+            let s = try await login(server, user: user)
+            let r = try await server.call("DELETE", "/v1/users/\(user)/sessions/\(s["session"] as! String)")
+            #expect(r.status == 204)
+        }
+        let head = try await server.call("GET", "/readyz").json()["position"] as! Int
+        let all = try await server.stream("from=1&types=all&until=\(head)").filter { $0.event != "heartbeat" }
+        #expect(all.map(\.id) == Array(1...UInt64(head)))
+        for cut in [UInt64(1), 5, UInt64(head) - 1] {
+            let rest = try await server.stream("types=all&until=\(head)", lastEventID: cut).filter { $0.event != "heartbeat" }
+            #expect(rest.map(\.id) == Array((cut + 1)...UInt64(head)), "resumed after \(cut)")
+        }
+    }
+
+    @Test("a filtered subscriber's position advances through long stretches of rotations and resumes correctly")
+    func filteredResume() async throws {
+        let server = try LiveServer(arguments: ["--rate-limit-per-minute", "0"])
+        defer { _ = try? server.terminate() }
+        let s = try await login(server)
+        var token = s["refresh_token"] as! String
+        for _ in 0..<150 { token = try await refresh(server, token) }
+        let middle = try await server.call("GET", "/readyz").json()["position"] as! Int
+        // Only revocation types: nothing matches, yet the stream's last id reaches the head.
+        let quiet = try await server.stream("from=1&until=\(middle)")
+        #expect(quiet.filter { $0.event != "heartbeat" }.isEmpty)
+        #expect(quiet.last?.event == "heartbeat")
+        #expect(quiet.last?.id == UInt64(middle))
+        for _ in 0..<50 { token = try await refresh(server, token) }
+        let out = try await server.call("DELETE", "/v1/users/alice/sessions/\(s["session"] as! String)")
+        #expect(out.status == 204)
+        let head = try await server.call("GET", "/readyz").json()["position"] as! Int
+        let resumed = try await server.stream("until=\(head)", lastEventID: quiet.last!.id)
+        let matching = resumed.filter { $0.event != "heartbeat" }
+        #expect(matching.map(\.event) == ["session.ended"])
+        #expect(matching.first?.id == UInt64(head))
+    }
+
+    @Test("SIGTERM with open event streams exits promptly, and the next start replays nothing")
+    func sigtermWithOpenStreams() async throws {
+        let server = try LiveServer()
+        _ = try await login(server)
+        // Two subscribers that would follow forever.
+        let streams = (0..<2).map { _ in
+            Task { try? await server.call("GET", "/v1/events?from=1&types=all") }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let seconds = try server.terminate()
+        #expect(seconds < 5)
+        for s in streams { _ = await s.value }
+        let again = try LiveServer(dir: server.dir, key: server.key)
+        defer { _ = try? again.terminate() }
+        #expect(try await again.call("GET", "/readyz").status == 200)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(again.log.contains("replayed=0"), "\(again.log)")
+    }
+
+    @Test("scopes and bad input on the wire: 401, 403, 404 problem documents with a request id")
+    func wire() async throws {
+        let server = try LiveServer()
+        defer { _ = try? server.terminate() }
+        let none = try await server.call("GET", "/v1/users/alice/sessions", useKey: false)
+        #expect(none.status == 401)
+        #expect(none.headers["content-type"] == "application/problem+json")
+        #expect(none.headers["x-request-id"]?.isEmpty == false)
+        let bad = try await server.call("POST", "/v1/sessions", json: #"{"user":"alice""#)
+        #expect(bad.status == 400)
+        let missing = try await server.call("GET", "/nowhere")
+        #expect(missing.status == 404)
+        #expect(!server.log.contains(server.key))
+    }
+}
