@@ -126,4 +126,30 @@ struct LiveServerTests {
         #expect(missing.status == 404)
         #expect(!server.log.contains(server.key))
     }
+
+    @Test("authledger apikey: create prints the key once, list shows no secret, revoke stops it; writing while serve runs says what to do")
+    func apikeyCLI() async throws {
+        let server = try LiveServer()
+        let running = Process()
+        running.executableURL = LiveServer.binary
+        running.arguments = ["apikey", "create", "--data-dir", server.dir.path, "--scope", "events:read", "--label", "x"]
+        let err = Pipe()
+        running.standardError = err
+        running.standardOutput = Pipe()
+        try running.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.waitUntilExit()
+        #expect(running.terminationStatus != 0)
+        #expect(message.contains("stop the server first"), "\(message)")
+        try server.terminate()
+
+        let id = String(server.key.dropFirst(4).prefix(16))
+        let listed = try LiveServer.run(["apikey", "list", "--data-dir", server.dir.path])
+        #expect(listed.contains(id) && listed.contains("admin") && !listed.contains(String(server.key.suffix(43))))
+        _ = try LiveServer.run(["apikey", "revoke", "--data-dir", server.dir.path, id])
+        #expect(try LiveServer.run(["apikey", "list", "--data-dir", server.dir.path]).contains("revoked="))
+        let again = try LiveServer(dir: server.dir, key: server.key)
+        defer { _ = try? again.terminate() }
+        #expect(try await again.call("GET", "/v1/revocations").status == 401)
+    }
 }
