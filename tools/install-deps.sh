@@ -23,10 +23,11 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# The interop tests run tokens through JOSE libraries nobody here wrote.
-if ! python3 -c "import jwt, joserfc, cryptography" >/dev/null 2>&1; then
-    echo "Installing PyJWT, joserfc and cryptography from PyPI ..." >&2
-    pkgs=("PyJWT>=2.8" "joserfc>=1.0" "cryptography>=42")
+# The interop tests run tokens through JOSE libraries nobody here wrote; the HTTP tests
+# check answers against docs/openapi.yaml with PyYAML and jsonschema.
+if ! python3 -c "import jwt, joserfc, cryptography, yaml, jsonschema" >/dev/null 2>&1; then
+    echo "Installing PyJWT, joserfc, cryptography, PyYAML and jsonschema from PyPI ..." >&2
+    pkgs=("PyJWT>=2.8" "joserfc>=1.0" "cryptography>=42" "PyYAML>=6" "jsonschema>=4.18")
     # Debian's own python3 refuses system-wide pip installs (PEP 668) unless told otherwise.
     python3 -m pip install --quiet --disable-pip-version-check "${pkgs[@]}" >&2 \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${pkgs[@]}" >&2

@@ -44,7 +44,12 @@ struct ServerFixture {
     func withRouter<T: Sendable>(_ body: @Sendable (any TestClientProtocol, AuthEngine) async throws -> T) async throws -> T {
         let engine = try await openEngine()
         let app = try buildApplication(engine: engine, configuration: configuration)
-        return try await app.test(.router) { client in try await body(client, engine) }
+        return try await app.test(.router) { client in
+            let recording = RecordingClient(client)
+            let result = try await body(recording, engine)
+            try recording.checkAgainstDocument()
+            return result
+        }
     }
 
     /// Opens the engine on the fixture's directory, recording the keys the first time.
