@@ -10,7 +10,7 @@ import Testing
 struct EngineTailTests {
     /// Drives a random workload; returns the sessions it opened.
     static func workload(_ engine: AuthEngine, _ clock: ManualClock, seed: UInt64, steps: Int) async -> [SessionID] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(state: seed)
         var sessions: [(id: SessionID, user: String, refresh: [String])] = []
         for _ in 0..<steps { await RevocationStateTests.step(engine, clock, &rng, &sessions) }
         return sessions.map(\.id)
@@ -118,7 +118,7 @@ struct EngineTailTests {
         _ = await Self.workload(engine, f.clock, seed: 100 + seed, steps: 30)
         var follower = engine.revocationState()
         var it = engine.tail(from: follower.position + 1, types: [.sessionEnded, .sessionRevoked, .userSessionsRevoked]).makeAsyncIterator()
-        var rng = SplitMix64(seed: 200 + seed)
+        var rng = SeededGenerator(state: 200 + seed)
         var sessions: [(id: SessionID, user: String, refresh: [String])] = []
         for n in 0..<100 {
             await RevocationStateTests.step(engine, f.clock, &rng, &sessions)

@@ -25,7 +25,7 @@ struct KeyRetirementTests {
         return try await AuthEngine.open(dataDirectory: dir.path, configuration: c)
     }
 
-    @Test("a key is published until one microsecond before floor(D) + lifetime + leeway + 1 s, and retired at it")
+    @Test("a key is published until one microsecond before floor(D) + 1 s + lifetime + leeway + 1 s, and retired at it")
     func boundary() async throws {
         let engine = try await open()
         let old = engine.keys.signingKey.kid
@@ -36,13 +36,17 @@ struct KeyRetirementTests {
         let entry = try #require(engine.keys.state.entries[old])
         #expect(entry.deactivatedAt == at(10, micro: 950_000))
         // iat = t0 + 10, exp = t0 + 310; accepted while floor(now) <= t0 + 340.
-        let bound = at(10 + 300 + 30 + 1)
+        let bound = at(10 + 1 + 300 + 30 + 1)
         #expect(entry.retirementTime(longestTokenLifetimeSeconds: 300, leewaySeconds: 30) == bound)
 
+        // The token's last verifying microsecond: the key must still be published then.
+        clock.set(at(10 + 300 + 30, micro: 999_999))
+        #expect(try await engine.retireExpiredKeys().isEmpty)
+        #expect(try engine.verifyAccessToken(token).subject == "alice")
+        // A second's margin for a token dated just after the rotation but signed by this key.
         clock.set(Timestamp(microseconds: bound.microseconds - 1))
         #expect(try await engine.retireExpiredKeys().isEmpty)
         #expect(engine.keys.jwks[old] != nil)
-        #expect(try engine.verifyAccessToken(token).subject == "alice")
 
         clock.set(bound)
         #expect(try await engine.retireExpiredKeys() == [old])
@@ -65,14 +69,14 @@ struct KeyRetirementTests {
         let engine = try await open(accessTokenLifetime: 300, startFromSnapshot: startFromSnapshot)
         #expect(engine.startup.snapshotPosition != nil || !startFromSnapshot)
         // Past the bound of the configured 300 s, well within the token's 3600 s.
-        clock.set(at(5 + 300 + 30 + 1 + 10))
+        clock.set(at(5 + 1 + 300 + 30 + 1 + 10))
         #expect(try await engine.retireExpiredKeys().isEmpty)
         #expect(engine.keys.jwks[old] != nil)
         #expect(try engine.verifyAccessToken(token).subject == "alice")
 
-        clock.set(Timestamp(microseconds: at(5 + 3600 + 30 + 1).microseconds - 1))
+        clock.set(Timestamp(microseconds: at(5 + 1 + 3600 + 30 + 1).microseconds - 1))
         #expect(try await engine.retireExpiredKeys().isEmpty)
-        clock.set(at(5 + 3600 + 30 + 1))
+        clock.set(at(5 + 1 + 3600 + 30 + 1))
         #expect(try await engine.retireExpiredKeys() == [old])
     }
 

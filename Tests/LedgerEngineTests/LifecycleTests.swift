@@ -5,8 +5,8 @@ import LedgerLog
 import LedgerTesting
 import ServiceLifecycle
 import Logging
+import Foundation
 import Testing
-import Glibc
 
 @Suite("Lifecycle")
 struct LifecycleTests {
@@ -66,7 +66,7 @@ struct LifecycleTests {
         let engine = try await f.open()
         for i in 0..<200 { _ = try await engine.login(LoginRequest(user: "u\(i)", device: EngineFixture.phone)) }
         try await engine.shutdown()
-        let names = try FileManagerLite.list(f.dir.appending("snapshots"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: f.dir.appending("snapshots"))
         #expect(!names.isEmpty && names.allSatisfy { $0.hasSuffix(".alsnap") }, "\(names)")
     }
 
@@ -83,19 +83,5 @@ struct LifecycleTests {
         }
         #expect(!engine.isRunning)
         #expect(try await f.open().startup.replayedEvents == 0)
-    }
-}
-
-/// Directory listing without Foundation's FileManager (which these tests do not need otherwise).
-enum FileManagerLite {
-    static func list(_ path: String) throws -> [String] {
-        guard let d = opendir(path) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 }

@@ -32,7 +32,7 @@ struct ModelBasedTests {
         let first = env["AUTHLEDGER_MODEL_SEED"].flatMap(UInt64.init) ?? 20_261_129
         var failures = 0
         for seed in first..<first + UInt64(count) {
-            var rng = SplitMix64(seed: seed)
+            var rng = SeededGenerator(state: seed)
             let steps = (0..<Int.random(in: 10...60, using: &rng)).map { _ in Step.random(using: &rng) }
             guard let mismatch = try await Self.run(steps) else { continue }
             let (shrunk, why) = try await Self.shrink(steps, mismatch)
@@ -88,7 +88,7 @@ struct ModelBasedTests {
         case snapshot
         case reopen(fromSnapshot: Bool)
 
-        static func random(using rng: inout SplitMix64) -> Step {
+        static func random(using rng: inout SeededGenerator) -> Step {
             switch Int.random(in: 0..<100, using: &rng) {
             case 0..<30:
                 let us: Int64
@@ -342,18 +342,5 @@ struct ModelBasedTests {
 func attemptAny<T>(_ body: () async throws -> T) async -> Result<T, EngineError> {
     do { return .success(try await body()) } catch let e as EngineError { return .failure(e) } catch {
         return .failure(EngineError(.storage, "\(error)"))
-    }
-}
-
-/// A small seeded generator, so every sequence is reproducible from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -12,7 +12,7 @@ struct RevocationStateTests {
     static let endingTypes: Set<EventType> = [.sessionEnded, .sessionRevoked, .userSessionsRevoked]
 
     /// A random history step against `engine`; sessions are remembered in `sessions`.
-    static func step(_ engine: AuthEngine, _ clock: ManualClock, _ rng: inout SplitMix64,
+    static func step(_ engine: AuthEngine, _ clock: ManualClock, _ rng: inout SeededGenerator,
                      _ sessions: inout [(id: SessionID, user: String, refresh: [String])]) async {
         let users = ["ann", "ben", "cy", "Jos\u{E9}", "Jose\u{301}"]
         switch Int.random(in: 0..<100, using: &rng) {
@@ -54,7 +54,7 @@ struct RevocationStateTests {
 
     @Test("for random histories, the state at P plus the events after P equals the state at the end", arguments: 0..<30)
     func stateAtPPlusEvents(seed: UInt64) async throws {
-        var rng = SplitMix64(seed: 7_000 + seed)
+        var rng = SeededGenerator(state: 7_000 + seed)
         let f = EngineFixture { $0.lifetimes.accessToken = UInt32.random(in: 30...900, using: &rng); $0.maxSessionsPerUser = 3 }
         let engine = try await f.open()
         var sessions: [(id: SessionID, user: String, refresh: [String])] = []
@@ -77,7 +77,7 @@ struct RevocationStateTests {
 
     @Test("a follower fed the state at P and the ending events agrees with isRevoked for every session after every command", arguments: 0..<10)
     func followerAgreesAfterEveryCommand(seed: UInt64) async throws {
-        var rng = SplitMix64(seed: 9_000 + seed)
+        var rng = SeededGenerator(state: 9_000 + seed)
         let f = EngineFixture { $0.lifetimes.accessToken = 60; $0.leewaySeconds = 5; $0.maxSessionsPerUser = 2 }
         let engine = try await f.open()
         var sessions: [(id: SessionID, user: String, refresh: [String])] = []

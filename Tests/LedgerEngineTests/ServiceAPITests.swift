@@ -3,6 +3,7 @@ import LedgerCodec
 import LedgerEngine
 import LedgerLog
 import LedgerTesting
+import LedgerTokens
 import Testing
 
 @Suite("API a service uses")
@@ -59,5 +60,23 @@ struct ServiceAPITests {
         let json = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(info)) as? [String: Any])
         #expect(json["id"] as? String == t.session.description)
         #expect(json["ip"] as? String == "198.51.100.7")
+    }
+}
+
+@Suite("Events in JSON documents")
+struct EventJSONTests {
+    @Test("an event encodes through Codable as its JSON form, schema 2 fields included")
+    func encodable() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let (t, _) = try await engine.login(LoginRequest(user: "alice", device: EngineFixture.phone))
+        try await engine.logoutAll(user: "alice")
+        let event = try #require(try engine.history(user: "alice").last)
+        let data = try JSONEncoder().encode(LoggedEventJSON(event))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["type"] as? String == "user.sessions_revoked")
+        let sessions = try #require(object["sessions"] as? [[String: Any]])
+        #expect(sessions.first?["session"] as? String == t.session.description)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: data) == event.json)
     }
 }

@@ -59,3 +59,11 @@ extension LoggedEvent {
         return .object(o)
     }
 }
+
+/// An event in its JSON form (``LoggedEvent/json``) through `Encodable`, for documents that
+/// carry events (an HTTP response, a subscriber's message).
+public struct LoggedEventJSON: Encodable, Sendable {
+    public let event: LoggedEvent
+    public init(_ event: LoggedEvent) { self.event = event }
+    public func encode(to encoder: any Encoder) throws { try event.json.encode(to: encoder) }
+}

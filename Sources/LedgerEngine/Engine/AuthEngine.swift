@@ -251,12 +251,14 @@ public final class AuthEngine: Sendable {
     }
 
     private func stop() async throws {
-        await commands.closeAndDrain()
-        tails.close()
+        // Scheduled retirement first, so it does not run into the closed gate and report
+        // a failure that is only the shutdown.
         if let retirement = keyRetirement.withLock({ t in defer { t = nil }; return t }) {
             retirement.cancel()
             await retirement.value
         }
+        await commands.closeAndDrain()
+        tails.close()
         await snapshotting.finish()
         defer { log.close() }
         if configuration.snapshotAtShutdown && statistics.position > 0 {

@@ -74,13 +74,15 @@ extension KeyState.Entry {
     /// The first instant at which no verifier accepts any token this key signed.
     ///
     /// A token's `exp` is whole seconds: floor(issue time) + its session's access-token
-    /// lifetime, and it was issued no later than the key stopped signing (D). A verifier
-    /// accepts while floor(now) ≤ exp + leeway, that is until the second after that begins:
-    /// floor(D) + lifetime + leeway + 1. Comparing microsecond times against D + lifetime +
-    /// leeway instead would retire the key up to a second early.
+    /// lifetime, and a verifier accepts it while floor(now) ≤ exp + leeway. The key stopped
+    /// signing when the new key's events were committed (D), but the engine switches to the
+    /// new issuer just after that commit: a token dated a moment after D (in D's second or,
+    /// across a second boundary, the next) may still carry this key. So the last token this
+    /// key signed stops verifying by floor(D) + 1 + lifetime + leeway + 1. Comparing
+    /// microsecond times against D + lifetime + leeway instead would retire the key early.
     /// - Parameter longestTokenLifetimeSeconds: the longest access-token lifetime any
     ///   session could have minted with this key, not the lifetime configured today.
     public func retirementTime(longestTokenLifetimeSeconds: Int64, leewaySeconds: Int64) -> Timestamp {
-        Timestamp(seconds: (deactivatedAt ?? addedAt).seconds + longestTokenLifetimeSeconds + leewaySeconds + 1)
+        Timestamp(seconds: (deactivatedAt ?? addedAt).seconds + 1 + longestTokenLifetimeSeconds + leewaySeconds + 1)
     }
 }
