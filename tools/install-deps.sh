@@ -10,7 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 need=()
-for pkg in liblmdb-dev libssl-dev pkg-config; do
+# wrk drives the HTTP benchmarks (tools/http-bench.sh).
+for pkg in liblmdb-dev libssl-dev pkg-config wrk; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -46,7 +46,7 @@ extension Routes {
     func router() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         let table = RouteTable()
-        router.middlewares.add(ObservabilityMiddleware(metrics: metrics, maxHeaderBytes: limits.maxHeaderBytes,
+        router.middlewares.add(ObservabilityMiddleware(metrics: metrics, maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes,
                                                        allowedMethods: { table.methods(for: $0) }))
         addSessionRoutes(to: router)
         addTokenRoutes(to: router)

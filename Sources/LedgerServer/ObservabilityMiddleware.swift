@@ -12,6 +12,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let metrics: ServerMetrics
     let maxHeaderBytes: Int
+    let maxBodyBytes: Int
     let allowedMethods: @Sendable (String) -> [HTTPRequest.Method]
 
     static let requestIDHeader = HTTPField.Name("X-Request-ID")!
@@ -61,7 +62,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
             let allowed = allowedMethods(request.uri.path)
             return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
         case let e as HTTPError where e.status == .contentTooLarge:
-            return .bodyTooLarge(0)
+            return .bodyTooLarge(maxBodyBytes)
         case let e as HTTPError where (400..<500).contains(e.status.code):
             return Problem(e.status, "invalid-request", e.status.reasonPhrase, detail: "the request could not be handled as sent")
         default:
