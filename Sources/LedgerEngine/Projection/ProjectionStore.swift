@@ -31,12 +31,12 @@ extension ProjectionStore {
         case let .sessionStarted(e):
             guard let user, session(e.session) == nil else { return }
             // The login address lives on in the log and as the first `lastIP`.
-            let device = Device(label: e.device.label, userAgent: e.device.userAgent, ip: .unknown)
+            let device = Device(label: e.label.text ?? "", userAgent: e.userAgent.text ?? "", ip: .unknown)
             startSession(SessionRecord(id: e.session, user: user, device: device, lifetimes: e.lifetimes, createdAt: t,
-                                       lastIP: e.device.ip, generation: 1, rotatedAt: t),
+                                       lastIP: e.ip.address ?? .unknown, generation: 1, rotatedAt: t),
                          fingerprint: device.fingerprint)
         case let .refreshRotated(e):
-            rotate(e.session, generation: e.generation, at: t, ip: e.ip)
+            rotate(e.session, generation: e.generation, at: t, ip: e.ip.address ?? .unknown)
         case let .sessionEnded(e):
             end(e.session, at: t, until: e.refuseUntil, slack: revocationSlackSeconds)
         case let .sessionRevoked(e):
@@ -55,7 +55,7 @@ extension ProjectionStore {
         case .userUnbanned:
             guard let user, self.user(user) != nil else { return }
             modifyUser(user) { $0.banned = false }
-        case .refreshReuseDetected, .suspiciousActivity, .signingKeyAdded, .signingKeyActivated, .signingKeyRetired:
+        case .refreshReuseDetected, .suspiciousActivity, .signingKeyAdded, .signingKeyActivated, .signingKeyRetired, .userForgotten:
             // Reuse is acted on by the session.revoked event that follows it; flags and
             // key changes hold no session state.
             return
