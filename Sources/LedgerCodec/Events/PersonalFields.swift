@@ -64,6 +64,14 @@ public enum PersonalAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address, if it is in clear.
     public var address: IPAddress? { if case let .clear(a) = self { a } else { nil } }
 
+    /// The address as the record stores it (ciphertext bits when sealed).
+    public var stored: IPAddress {
+        switch self {
+        case let .clear(a), let .sealed(a): a
+        case .erased: .unknown
+        }
+    }
+
     /// Whether it is ciphertext.
     public var isSealed: Bool { if case .sealed = self { true } else { false } }
 
