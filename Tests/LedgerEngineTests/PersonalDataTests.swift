@@ -138,3 +138,38 @@ struct PersonalDataTests {
         try await engine.shutdown()
     }
 }
+
+@Suite("The master key at engine start")
+struct MasterKeyStartTests {
+    /// An engine directory with one user whose data key is wrapped under master 1.
+    static func directoryWithAUser() async throws -> EngineFixture {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        _ = try await engine.login(LoginRequest(user: "alice", device: EngineFixture.phone))
+        try await engine.shutdown()
+        return f
+    }
+
+    @Test("a wrong master key stops the engine with an error naming the file, and writes nothing")
+    func wrongMaster() async throws {
+        let f = try await Self.directoryWithAUser()
+        let path = f.dir.appending("keys/master-1.key")
+        let other = [UInt8](repeating: 7, count: 32)
+        try Data(other).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        let head = try EventLog(directory: f.dir.path, configuration: { var c = LogConfiguration(); c.readOnly = true; return c }()).head()
+        await #expect { _ = try await f.open() } throws: { "\($0)".contains("master-1.key") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(other))
+        let after = try EventLog(directory: f.dir.path, configuration: { var c = LogConfiguration(); c.readOnly = true; return c }()).head()
+        #expect(after == head)
+    }
+
+    @Test("a missing master key stops the engine instead of writing a new one")
+    func missingMaster() async throws {
+        let f = try await Self.directoryWithAUser()
+        let path = f.dir.appending("keys/master-1.key")
+        unlink(path)
+        await #expect { _ = try await f.open() } throws: { "\($0)".contains("master") }
+        #expect(access(path, F_OK) != 0)
+    }
+}
