@@ -84,7 +84,12 @@ let package = Package(
 
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
         // Links no LMDB, like every process that only decodes events.
-        .testTarget(name: "LedgerCodecTests", dependencies: ["LedgerCodec", "LedgerCrypto", "LedgerTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerCodecTests",
+            dependencies: ["LedgerCodec", "LedgerCrypto", "LedgerTesting"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "LedgerTokensTests",
             dependencies: ["LedgerTokens", "LedgerCrypto"],

@@ -4,7 +4,7 @@
 # baseline (so both see the same machine state), and prints medians and ratios as the
 # Markdown tables in BENCHMARKS.md.
 #
-#   tools/bench.sh [log|tokens|engine|snapshots|all] [ROUNDS]     (default: all, 5 rounds)
+#   tools/bench.sh [log|tokens|engine|snapshots|personal|all] [ROUNDS]     (default: all, 5 rounds)
 #
 # Raw JSON lines are kept in $OUT (default .build-bench/results.jsonl).
 set -euo pipefail
@@ -118,13 +118,36 @@ run_snapshots() {
     emit holdup 0 "$($SWIFT snapshot-holdup "$mem" 2>/dev/null)"
 }
 
+run_personal() {
+    local sealed clear
+    sealed=$(fresh ps)
+    clear=$(fresh pc)
+    emit personal-fill 0 "$($SWIFT personal-fill "$sealed" 2000000 sealed 2>/dev/null)"
+    emit personal-fill 0 "$($SWIFT personal-fill "$clear" 2000000 clear 2>/dev/null)"
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "personal-data round $round/$ROUNDS" >&2
+        # Sealed and clear side by side, which goes first alternating by round.
+        if [ $((round % 2)) -eq 1 ]; then order="sealed clear"; else order="clear sealed"; fi
+        for mode in $order; do
+            emit personal-refresh "$round" "$($SWIFT engine-refresh "$(fresh e)" 1024 3 durable 0 "$mode" 2>/dev/null)"
+        done
+        for mode in $order; do
+            if [ "$mode" = sealed ]; then dir=$sealed; else dir=$clear; fi
+            line=$($SWIFT rebuild "$dir")
+            emit "personal-rebuild-$mode" "$round" "$line"
+        done
+    done
+    rm -rf "$sealed" "$clear"
+}
+
 case "$SUITE" in
+    personal) run_personal ;;
     log) run_log ;;
     tokens) run_tokens ;;
     engine) run_engine ;;
     snapshots) run_snapshots ;;
-    all) run_log; run_tokens; run_engine; run_snapshots ;;
-    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, all)" >&2; exit 2 ;;
+    all) run_log; run_tokens; run_engine; run_snapshots; run_personal ;;
+    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, personal, all)" >&2; exit 2 ;;
 esac
 rm -rf "$WORK"
 python3 tools/bench_summary.py "$OUT"

@@ -114,6 +114,29 @@ if "holdup" in by_pair:
     print(f"Writers during a snapshot of {h['sessions']:,} sessions: login latency median {h['during_median_ms']:.2f} ms, max {h['during_max_ms']:.0f} ms "
           f"(without a snapshot: median {h['quiet_median_ms']:.2f} ms, max {h['quiet_max_ms']:.1f} ms).")
 print()
+if "personal-refresh" in by_pair:
+    per_round = defaultdict(dict)
+    for r in by_pair["personal-refresh"]["engine-refresh"]:
+        per_round[r["round"]]["sealed" if r.get("sealed", True) else "clear"] = r["per_second"]
+    q = [v["sealed"] / v["clear"] for v in per_round.values() if "sealed" in v and "clear" in v]
+    rb = defaultdict(dict)
+    for mode in ("sealed", "clear"):
+        for r in by_pair.get(f"personal-rebuild-{mode}", {}).get("rebuild", []):
+            rb[r["round"]][mode] = r["per_second"]
+    qr = [v["sealed"] / v["clear"] for v in rb.values() if "sealed" in v and "clear" in v]
+    fills = {("sealed" if r["sealed"] else "clear"): r for r in by_pair["personal-fill"]["personal-fill"]}
+    print("| personal data under per-user keys | sealed | clear (baseline) | sealed ÷ clear |")
+    print("|---|---:|---:|---:|")
+    print(f"| durable refreshes/s, 1,024 callers | {fmt(med([v['sealed'] for v in per_round.values() if 'sealed' in v]))} "
+          f"| {fmt(med([v['clear'] for v in per_round.values() if 'clear' in v]))} | **{med(q):.0%}** (rounds {min(q):.0%}–{max(q):.0%}) |")
+    print(f"| rebuild events/s, engine-written log of {fills['sealed']['events']:,} / {fills['clear']['events']:,} events "
+          f"| {fmt(med([v['sealed'] for v in rb.values() if 'sealed' in v]))} | {fmt(med([v['clear'] for v in rb.values() if 'clear' in v]))} "
+          f"| **{med(qr):.0%}** (rounds {min(qr):.0%}–{max(qr):.0%}) |")
+    print(f"| mean stored bytes of a rotation record | {fills['sealed']['rotation_record_bytes']:.1f} | {fills['clear']['rotation_record_bytes']:.1f} | — |")
+    print(f"| data.mdb bytes per event (all events) | {fills['sealed']['file_bytes'] / fills['sealed']['events']:.1f} "
+          f"| {fills['clear']['file_bytes'] / fills['clear']['events']:.1f} | — |")
+    print()
+
 if not any(p.startswith(("durable", "nosync", "commit", "scan")) for p in by_pair):
     sys.exit(0)
 print("| measurement | AuthLedger (/s) | raw liblmdb (/s) | ratio | mean batch |")

@@ -11,6 +11,8 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
         case library
         /// A file could not be read or written.
         case io
+        /// Authenticated decryption refused its input: the wrong key, or changed bytes.
+        case authenticationFailed
     }
 
     public let kind: Kind

@@ -27,6 +27,9 @@ public final class EventLog: Sendable {
     /// those few need not scan the log. Nil only when a read-only open finds a log written
     /// before the index existed (the next writer builds it); readers then scan.
     let globalDB: MDB_dbi?
+    /// Users' wrapped data keys (``UserKeyChange``); nil only when a read-only open finds
+    /// a log no writer of this version has opened.
+    let userKeysDB: MDB_dbi?
     let signal = CommitSignal()
     private let writer: LogWriter?
     private let appendQueue: GroupCommitQueue<[PendingEvent], AppendReceipt>?
@@ -43,7 +46,7 @@ public final class EventLog: Sendable {
             options.readOnly = configuration.readOnly
             options.noSync = configuration.durability == .unsafeNoSync
             options.maxReaders = configuration.maxReaders
-            options.maxDatabases = 4
+            options.maxDatabases = 4  // log, users, global, userkeys
             let env = try LMDBEnvironment(path: directory, options: options)
             self.env = env
             // DBIs are opened once in a write transaction (read-only: a read transaction)
@@ -56,6 +59,8 @@ public final class EventLog: Sendable {
             let global: (LMDBTransaction) throws -> MDB_dbi? = { txn in try GlobalIndex.open(env, in: txn, logDB: log) }
             (logDB, usersDB) = (log, users)
             globalDB = configuration.readOnly ? try env.read(keepHandles: true, global) : try env.write(global)
+            let keys: (LMDBTransaction) throws -> MDB_dbi? = { txn in try UserKeyDatabase.open(env, in: txn) }
+            userKeysDB = configuration.readOnly ? try env.read(keepHandles: true, keys) : try env.write(keys)
         } catch let e as LMDBError {
             if configuration.readOnly && e.code == MDB_NOTFOUND {
                 throw LogError(.dataDirectory("\(directory) holds no AuthLedger log yet; start a writer there first"))
@@ -68,7 +73,7 @@ public final class EventLog: Sendable {
             writer = nil
             appendQueue = nil
         } else {
-            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, globalDB: globalDB!, configuration: configuration, signal: signal)
+            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, globalDB: globalDB!, userKeysDB: userKeysDB!, configuration: configuration, signal: signal)
             self.writer = writer
             appendQueue = GroupCommitQueue(label: "authledger.log.commit", maxBatch: configuration.maxBatchAppends) { groups in
                 writer.commitEach(groups)
@@ -130,10 +135,13 @@ public final class EventLog: Sendable {
     /// Appends several callers' event groups in **one** durable transaction, synchronously,
     /// for components that run their own batching loop (the engine). Either every group is
     /// committed or none is. Blocks on fsync: call it from a dedicated thread or queue.
-    public func commit(groups: [[PendingEvent]]) throws(LogError) -> [AppendReceipt] {
+    /// - Parameter keyChanges: changes to the `userkeys` database made in the same
+    ///   transaction, after the events: a key stored with the first event encrypted under
+    ///   it, or deleted with the event that erases it.
+    public func commit(groups: [[PendingEvent]], keyChanges: [UserKeyChange] = []) throws(LogError) -> [AppendReceipt] {
         guard let writer else { throw LogError(.readOnly) }
         do { for g in groups { for e in g { try e.validate() } } } catch { throw LogError(error) }
-        return try writer.commit(groups)
+        return try writer.commit(groups, keyChanges: keyChanges)
     }
 
     /// Write transactions this process has committed (events ÷ commits is the mean group size).

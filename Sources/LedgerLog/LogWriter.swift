@@ -15,6 +15,7 @@ final class LogWriter: Sendable {
     private let logDB: MDB_dbi
     private let usersDB: MDB_dbi
     private let globalDB: MDB_dbi
+    private let userKeysDB: MDB_dbi
     private let configuration: LogConfiguration
     private let signal: CommitSignal
     // One writer at a time; also guards the scratch buffers reused across batches.
@@ -22,7 +23,8 @@ final class LogWriter: Sendable {
     /// Committed write transactions, for metrics and the average batch size.
     let commits = Atomic<UInt64>(0)
 
-    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, globalDB: MDB_dbi, configuration: LogConfiguration, signal: CommitSignal) {
+    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, globalDB: MDB_dbi, userKeysDB: MDB_dbi, configuration: LogConfiguration, signal: CommitSignal) {
+        self.userKeysDB = userKeysDB
         self.env = env
         self.logDB = logDB
         self.usersDB = usersDB
@@ -59,11 +61,15 @@ final class LogWriter: Sendable {
         }
     }
 
-    func commit(_ groups: [[PendingEvent]]) throws(LogError) -> [AppendReceipt] {
+    func commit(_ groups: [[PendingEvent]], keyChanges: [UserKeyChange] = []) throws(LogError) -> [AppendReceipt] {
         let (receipts, head) = try scratch.withLock { scratch throws(LogError) in
             while true {
                 do {
-                    return try env.write { txn in try write(groups, txn, &scratch) }
+                    return try env.write { txn in
+                        let written = try write(groups, txn, &scratch)
+                        try UserKeyDatabase.apply(keyChanges, in: txn, userKeysDB)
+                        return written
+                    }
                 } catch let e as LMDBError where e.isMapFull {
                     try grow()
                 } catch let e as LMDBError {

@@ -21,6 +21,9 @@ extension Problem {
                       detail: "a stale refresh token was presented (\(classification)); the session has been revoked; log in again")
         case .userBanned:
             self.init(.forbidden, "user-banned", "The user is banned", detail: "no session can be opened until the user is unbanned")
+        case .userForgotten:
+            self.init(.forbidden, "user-forgotten", "The user was forgotten",
+                      detail: "the user's data was erased and the id is retired; it cannot log in again")
         case let .invalidAccessToken(check):
             self.init(.unauthorized, "invalid-access-token", "The access token is not valid", detail: "the access token failed the \(check) check")
         case .invalidRequest:

@@ -26,13 +26,15 @@ struct AuditCommand: ParsableCommand {
         let log = try data.openLogReadOnly()
         let from = try since.map(parseTime), to = try until.map(parseTime)
         var count = 0
+        let personal = personalData(data.path, log)
         try log.scan(user: user) { view in
             let t = view.timestamp
             if let from, t < from { return true }
             // Skip rather than stop: timestamps follow the writer's clock, which can step back.
             if let to, t > to { return true }
             if view.isUnknownAnnotation { return true }
-            let event = try LoggedEvent(view: view)
+            var event = try LoggedEvent(view: view)
+            if let personal { event = personal.reveal(event) }
             emit(format == .json ? event.jsonLine : event.textLine)
             count += 1
             return true

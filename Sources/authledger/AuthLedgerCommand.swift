@@ -19,7 +19,7 @@ struct AuthLedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, AuditCommand.self, SessionsCommand.self, RebuildCommand.self, SnapshotCommand.self,
-            VerifyCommand.self, TailCommand.self, StatsCommand.self, TokenCommand.self, JWKSCommand.self,
+            VerifyCommand.self, TailCommand.self, StatsCommand.self, TokenCommand.self, JWKSCommand.self, KeysCommand.self, ForgetCommand.self,
             ServeCommand.self, APIKeyCommand.self,
         ]
     )

@@ -41,12 +41,15 @@ struct SessionsCommand: ParsableCommand {
             break
         }
         try projection.advance(in: log, until: moment)
-        let sessions = projection.activeSessions(user: user, at: moment)
+        let sessions = projection.activeSessions(user: user, at: moment,
+                                                 personalData: try PersonalDataReader.open(dataDirectory: data.path, log: log))
         if format == .json {
             for s in sessions {
                 emit(JSONValue.object([
-                    "session": .string(s.id.description), "device": .string(s.deviceLabel), "user_agent": .string(s.userAgent),
-                    "ip": .string(s.ip.description), "created": .string(s.createdAt.description),
+                    "session": .string(s.id.description),
+                    "device": s.isErased ? ["erased": true] : .string(s.deviceLabel),
+                    "user_agent": s.isErased ? ["erased": true] : .string(s.userAgent),
+                    "ip": s.isErased ? ["erased": true] : .string(s.ip.description), "created": .string(s.createdAt.description),
                     "last_seen": .string(s.lastSeenAt.description), "expires": .string(s.expiresAt.description),
                 ]).serialized(alsoEscaping: TextEscaping.isEscaped))
             }
@@ -54,7 +57,11 @@ struct SessionsCommand: ParsableCommand {
         }
         emit("\(sessions.count) active session\(sessions.count == 1 ? "" : "s") for \(TextEscaping.quoted(user)) at \(moment)\(projection.isBanned(user: user) ? " (banned)" : "")")
         for s in sessions {
-            emit("  \(s.id)  \(TextEscaping.quoted(s.deviceLabel))  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\(TextEscaping.quoted(s.userAgent))")
+            if s.isErased {
+                emit("  \(s.id)  (erased)  ip=(erased)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=(erased)")
+            } else {
+                emit("  \(s.id)  \(TextEscaping.quoted(s.deviceLabel))  ip=\(s.ip)  created=\(s.createdAt)  last-seen=\(s.lastSeenAt)  ua=\(TextEscaping.quoted(s.userAgent))")
+            }
         }
     }
 }

@@ -87,3 +87,12 @@ func emit(_ line: String) {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
+
+/// The data directory's personal-data reader, or nil (with a warning) when its keys cannot
+/// be read: the events are then printed with their sealed fields as `(encrypted)`.
+func personalData(_ dataDirectory: String, _ log: EventLog) -> PersonalDataReader? {
+    do { return try PersonalDataReader.open(dataDirectory: dataDirectory, log: log) } catch {
+        warn("personal fields are shown as (encrypted): \(error)")
+        return nil
+    }
+}

@@ -48,9 +48,11 @@ struct TailCommand: AsyncParsableCommand {
             return t
         })
         let start = try from ?? (log.head().position + 1)
+        let personal = personalData(data.path, log)
         for try await record in log.tail(from: start) {
             if EventType.isUnknownAnnotation(record.type) { continue }
-            let event = try LoggedEvent(record)
+            var event = try LoggedEvent(record)
+            if let personal { event = personal.reveal(event) }
             if !wanted.isEmpty && !wanted.contains(event.event.type) { continue }
             emit(format == .json ? event.jsonLine : event.textLine)
         }

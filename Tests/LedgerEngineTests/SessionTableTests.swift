@@ -5,7 +5,8 @@ import Testing
 @Suite("Session table")
 struct SessionTableTests {
     static func packed(_ n: UInt32) -> PackedSession {
-        PackedSession(createdAt: Int64(n), rotatedAt: Int64(n), lastIP: PackedIP(.v4(n)), user: n, device: 0, generation: n, lifetimes: 0)
+        PackedSession(createdAt: Int64(n), rotatedAt: Int64(n), lastIP: PackedIP(.v4(n)), login: UInt64(n), user: n, device: 0, generation: n, lifetimes: 0,
+                      ipSealed: n % 2 == 0)
     }
 
     @Test("behaves like a dictionary under random inserts, updates and removals, including probe-run deletions")

@@ -100,11 +100,11 @@ struct SnapshotAuthenticationTests {
             // The body of the snapshot from before the revocation, under the later header.
             file.replaceBody(try SnapshotBytes(path: story.before.path).body)
         default:
-            // alice's session record: id, created, rotated, IP (16), user, device, then the generation.
-            // The sessions table comes before the users' lists of sessions.
+            // alice's session record: id, created, rotated, IP (16), sealed flag, login position,
+            // user, device, then the generation. The sessions table comes before the users' lists.
             let at = try #require(file.offsets(of: leBytes(story.alice.session)).first)
-            #expect(file.bytes[at + 56] == 3)
-            file.bytes[at + 56] = 1
+            #expect(file.bytes[at + 65] == 3)
+            file.bytes[at + 65] = 1
         }
         file.resealWithChecksum()
         try file.bytes.write(to: story.snapshot.path)
@@ -160,14 +160,14 @@ struct SnapshotAuthenticationTests {
         for name in leftovers { #expect(access(dir + "/" + name, F_OK) != 0, "\(name) is still there") }
     }
 
-    @Test("a format-1 snapshot is refused as old, and the engine replays the log")
-    func oldFormatIsRefused() async throws {
+    @Test("format-1 and format-2 snapshots are refused as old, with their reasons, and the engine replays the log", arguments: [UInt8(1), 2])
+    func oldFormatIsRefused(format: UInt8) async throws {
         let story = try await Story()
         let store = SnapshotStore.forReading(dataDirectory: story.f.dir.path)
         for info in store.list() {
             var file = try SnapshotBytes(path: info.path)
-            file.bytes[8] = 1
-            file.resealWithChecksum()
+            file.bytes[8] = format
+            if format == 1 { file.resealWithChecksum() } else { try file.resealWithKey(of: story.f.dir.path) }
             try file.bytes.write(to: info.path)
         }
         let reopened = try await story.f.open()
@@ -175,7 +175,8 @@ struct SnapshotAuthenticationTests {
         #expect(reopened.projectionDigest == story.digest)
         #expect(throws: SnapshotError.self) { _ = try store.load(story.snapshot, matching: reopened.log) }
         do { _ = try store.load(story.snapshot, matching: reopened.log) } catch {
-            #expect(error.kind == .oldFormat && error.reason.contains("format 1"), "\(error)")
+            #expect(error.kind == .oldFormat && error.reason.contains("format \(format)"), "\(error)")
+            if format == 2 { #expect(error.reason.contains("personal data")) }
         }
     }
 
@@ -210,7 +211,7 @@ struct SnapshotAuthenticationTests {
     static func sealed(_ body: [UInt8], dir: String) throws -> [UInt8] {
         var w = ByteWriter(capacity: 128 + body.count)
         w.raw(Array("ALSNAP\r\n".utf8))
-        w.u32(2)
+        w.u32(3)
         w.u64(0)
         w.raw([UInt8](repeating: 0, count: 32))
         w.u64(UInt64(body.count))
@@ -226,7 +227,7 @@ struct SnapshotAuthenticationTests {
         var names = ["alice", "bob"]
         var devices = [("iPhone", "Safari")]
         var lifetimes: [[UInt32]] = [[300, 604_800, 604_800, 2_592_000]]
-        var sessions: [(id: SessionID, user: UInt32, device: UInt32, lifetimes: UInt32)] = [(SessionID(high: 1, low: 1), 0, 0, 0)]
+        var sessions: [(id: SessionID, user: UInt32, device: UInt32, lifetimes: UInt32, sealed: UInt8)] = [(SessionID(high: 1, low: 1), 0, 0, 0, 0)]
         var users: [(name: String, banned: UInt8, sessions: [SessionID], devices: [UInt64])] = [
             ("alice", 0, [SessionID(high: 1, low: 1)], [42]), ("bob", 1, [], []),
         ]
@@ -244,7 +245,7 @@ struct SnapshotAuthenticationTests {
             for l in lifetimes { for v in l { w.u32(v) } }
             w.u64(counts["sessions"] ?? UInt64(sessions.count))
             for s in sessions {
-                w.sessionID(s.id); w.i64(1_000_000); w.i64(1_000_000); w.u64(0); w.u64(0)
+                w.sessionID(s.id); w.i64(1_000_000); w.i64(1_000_000); w.u64(0); w.u64(0); w.u8(s.sealed); w.u64(1)
                 w.u32(s.user); w.u32(s.device); w.u32(1); w.u32(s.lifetimes)
             }
             w.u64(counts["users"] ?? UInt64(users.count))
@@ -283,7 +284,8 @@ struct SnapshotAuthenticationTests {
         ("a user listing a session twice", { $0.users[0].sessions += $0.users[0].sessions }),
         ("a user not in the name table", { $0.users[1].name = "carol" }),
         ("a user twice", { $0.users.append($0.users[1]) }),
-        ("a banned flag that is not 0 or 1", { $0.users[1].banned = 2 }),
+        ("user flags beyond banned and forgotten", { $0.users[1].banned = 4 }),
+        ("an address flag that is not 0 or 1", { $0.sessions[0].sealed = 2 }),
         ("an empty user record", { $0.users[1].banned = 0 }),
         ("a device fingerprint twice", { $0.users[0].devices = [42, 42] }),
         ("a negative slack", { $0.slack = -1 }),
@@ -302,7 +304,7 @@ struct SnapshotAuthenticationTests {
         try Self.sealed(Body().bytes, dir: f.dir.path).write(to: path)
         let info = try #require(store.list().first)
         let good = try store.load(info, matching: engine.log)
-        #expect(good.isBanned(user: "bob") && good.activeSessions(user: "alice", at: Timestamp(seconds: 2)).count == 1)
+        #expect(good.isBanned(user: "bob") && good.activeSessions(user: "alice", at: Timestamp(seconds: 2), personalData: engine.personalData).count == 1)
 
         let (name, damage) = Self.malformedBodies[index]
         var body = Body()
@@ -335,7 +337,7 @@ struct SnapshotAuthenticationTests {
                 // Whatever loaded must be usable: queried, digested and replayed onto.
                 _ = p.digest
                 _ = p.statistics
-                for user in ["alice", "bob", "mallory", "u1"] { _ = p.activeSessions(user: user, at: p.time); _ = p.isBanned(user: user) }
+                for user in ["alice", "bob", "mallory", "u1"] { _ = p.activeSessions(user: user, at: p.time, personalData: engine.personalData); _ = p.isBanned(user: user) }
                 try p.advance(in: engine.log)
                 loaded += 1
             } catch let e as SnapshotError {

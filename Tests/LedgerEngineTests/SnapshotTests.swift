@@ -125,7 +125,7 @@ struct SnapshotTests {
             var p = SessionProjection()
             try p.advance(in: engine.log, until: moment)
             for (user, sessions) in expected {
-                #expect(p.activeSessions(user: user, at: moment).map(\.id) == sessions, "\(user) at \(moment)")
+                #expect(p.activeSessions(user: user, at: moment, personalData: engine.personalData).map(\.id) == sessions, "\(user) at \(moment)")
             }
         }
     }

@@ -45,6 +45,7 @@ extension AuthEvent {
         case .signingKeyActivated: .signingKeyActivated
         case .signingKeyRetired: .signingKeyRetired
         case .suspiciousActivity: .suspiciousActivity
+        case .userForgotten: .userForgotten
         case .apiKeyCreated: .apiKeyCreated
         case .apiKeyRevoked: .apiKeyRevoked
         }
@@ -59,9 +60,16 @@ extension AuthEvent {
         switch self {
         case let .sessionStarted(e):
             w.sessionID(e.session)
-            w.string(e.device.label)
-            w.string(e.device.userAgent)
-            w.ip(e.device.ip)
+            if let fingerprint = e.deviceFingerprint {
+                w.sealed(e.label)
+                w.sealed(e.userAgent)
+                w.sealed(e.ip)
+                w.u64(fingerprint)
+            } else {
+                w.string(e.label.text ?? "")
+                w.string(e.userAgent.text ?? "")
+                w.ip(e.ip.address ?? .unknown)
+            }
             w.varint(UInt64(e.lifetimes.accessToken))
             w.varint(UInt64(e.lifetimes.refreshToken))
             w.varint(UInt64(e.lifetimes.idleTimeout))
@@ -69,13 +77,13 @@ extension AuthEvent {
         case let .refreshRotated(e):
             w.sessionID(e.session)
             w.varint(UInt64(e.generation))
-            w.ip(e.ip)
+            w.address(e.ip)
         case let .refreshReuseDetected(e):
             w.sessionID(e.session)
             w.varint(UInt64(e.presentedGeneration))
             w.varint(UInt64(e.currentGeneration))
             w.u8(e.classification.rawValue)
-            w.ip(e.ip)
+            w.address(e.ip)
         case let .sessionEnded(e):
             w.sessionID(e.session)
             if let t = e.refuseUntil { w.varint(UInt64(clamping: t.seconds)) }
@@ -109,7 +117,20 @@ extension AuthEvent {
         case let .suspiciousActivity(e):
             w.u8(e.rule.rawValue)
             if let s = e.session { w.u8(1); w.sessionID(s) } else { w.u8(0) }
-            w.string(e.detail)
+            switch e.finding {
+            case let .text(detail):
+                w.string(detail)
+            case let .newDevice(label, userAgent):
+                w.raw(e.storedNonce); w.sealed(label); w.sealed(userAgent)
+            case let .networkChange(ip, previous):
+                w.raw(e.storedNonce); w.sealed(ip); w.sealed(previous)
+            case let .tooManySessions(active, threshold):
+                w.raw(e.storedNonce); w.varint(UInt64(active)); w.varint(UInt64(threshold))
+            case let .refreshReuse(classification, presented, current, ip):
+                w.raw(e.storedNonce); w.u8(classification.rawValue); w.varint(UInt64(presented)); w.varint(UInt64(current)); w.sealed(ip)
+            }
+        case let .userForgotten(e):
+            w.string(e.actor)
         case let .apiKeyCreated(e):
             w.string(e.keyID)
             w.varint(UInt64(e.scopes.count))
@@ -129,6 +150,12 @@ extension AuthEvent {
         case let .sessionEnded(e): e.refuseUntil == nil ? 1 : 2
         case let .sessionRevoked(e): e.refuseUntil == nil ? 1 : 2
         case let .userSessionsRevoked(e): e.sessions == nil ? 1 : 2
+        // Personal fields: schema 2 exactly when they are sealed (the engine seals them;
+        // an event built in clear, e.g. by a test or an import, is written as schema 1).
+        case let .sessionStarted(e): e.deviceFingerprint == nil ? 1 : 2
+        case let .refreshRotated(e): e.ip.isSealed ? 2 : 1
+        case let .refreshReuseDetected(e): e.ip.isSealed ? 2 : 1
+        case let .suspiciousActivity(e): e.detail != nil ? 1 : 2
         default: type.currentVersion
         }
     }
@@ -204,15 +231,22 @@ extension AuthEvent {
         switch type {
         case .sessionStarted:
             let s = try r.sessionID()
+            if version >= 2 {
+                let label = try r.sealedText(max: FieldLimits.deviceLabel), userAgent = try r.sealedText(max: FieldLimits.userAgent)
+                let ip = PersonalAddress.sealed(try r.ip())
+                let fingerprint = try r.u64()
+                let l = SessionLifetimes(accessToken: try u32(&r), refreshToken: try u32(&r), idleTimeout: try u32(&r), absolute: try u32(&r))
+                return .sessionStarted(SessionStarted(session: s, label: label, userAgent: userAgent, ip: ip, deviceFingerprint: fingerprint, lifetimes: l))
+            }
             let device = Device(label: try r.string(), userAgent: try r.string(), ip: try r.ip())
             let l = SessionLifetimes(accessToken: try u32(&r), refreshToken: try u32(&r), idleTimeout: try u32(&r), absolute: try u32(&r))
             return .sessionStarted(SessionStarted(session: s, device: device, lifetimes: l))
         case .refreshRotated:
-            return .refreshRotated(RefreshRotated(session: try r.sessionID(), generation: try u32(&r), ip: try r.ip()))
+            return .refreshRotated(RefreshRotated(session: try r.sessionID(), generation: try u32(&r), address: try address(&r, version)))
         case .refreshReuseDetected:
             return .refreshReuseDetected(RefreshReuseDetected(
                 session: try r.sessionID(), presentedGeneration: try u32(&r), currentGeneration: try u32(&r),
-                classification: try enumValue(&r, ReuseClassification.self), ip: try r.ip()))
+                classification: try enumValue(&r, ReuseClassification.self), address: try address(&r, version)))
         case .sessionEnded:
             let s = try r.sessionID()
             return .sessionEnded(SessionEnded(session: s, refuseUntil: version >= 2 ? try seconds(&r) : nil))
@@ -242,7 +276,24 @@ extension AuthEvent {
         case .signingKeyRetired:
             return .signingKeyRetired(SigningKeyChanged(kid: try r.string()))
         case .suspiciousActivity:
-            return .suspiciousActivity(SuspiciousActivity(rule: try enumValue(&r, SuspicionRule.self), session: try optionalSession(&r), detail: try r.string()))
+            let rule = try enumValue(&r, SuspicionRule.self), session = try optionalSession(&r)
+            guard version >= 2 else { return .suspiciousActivity(SuspiciousActivity(rule: rule, session: session, detail: try r.string())) }
+            let nonce = try r.bytes(SuspiciousActivity.nonceLength)
+            let finding: SuspicionFinding
+            switch rule {
+            case .newDevice:
+                finding = .newDevice(label: try r.sealedText(max: FieldLimits.deviceLabel), userAgent: try r.sealedText(max: FieldLimits.userAgent))
+            case .networkChange:
+                finding = .networkChange(ip: .sealed(try r.ip()), previous: .sealed(try r.ip()))
+            case .tooManySessions:
+                finding = .tooManySessions(active: try u32(&r), threshold: try u32(&r))
+            case .refreshReuse:
+                finding = .refreshReuse(classification: try enumValue(&r, ReuseClassification.self), presented: try u32(&r),
+                                        current: try u32(&r), ip: .sealed(try r.ip()))
+            }
+            return .suspiciousActivity(SuspiciousActivity(session: session, nonce: nonce, finding: finding))
+        case .userForgotten:
+            return .userForgotten(UserForgotten(actor: try r.string()))
         case .apiKeyCreated:
             let id = try r.string()
             let n = try r.varint()
@@ -256,6 +307,20 @@ extension AuthEvent {
         case .apiKeyRevoked:
             return .apiKeyRevoked(APIKeyRevoked(keyID: try r.string()))
         }
+    }
+
+    /// An address: in clear in schema 1, sealed in schema 2 (the same bytes either way).
+    private static func address(_ r: inout ByteReader, _ version: UInt8) throws(PayloadError) -> PersonalAddress {
+        let ip = try r.ip()
+        return version >= 2 ? .sealed(ip) : .clear(ip)
+    }
+}
+
+extension SuspiciousActivity {
+    /// The nonce as stored: exactly ``nonceLength`` bytes, whatever the caller gave, so
+    /// that every record written reads back.
+    var storedNonce: [UInt8] {
+        nonce.count == Self.nonceLength ? nonce : Array((nonce + [UInt8](repeating: 0, count: Self.nonceLength)).prefix(Self.nonceLength))
     }
 }
 

@@ -27,6 +27,9 @@ public enum AuthEvent: Sendable, Equatable {
     case signingKeyRetired(SigningKeyChanged)
     /// A rule over the event stream flagged something suspicious.
     case suspiciousActivity(SuspiciousActivity)
+    /// The user was forgotten: their data key was deleted with this event, so every
+    /// personal field of their schema 2 events is erased; the id is retired.
+    case userForgotten(UserForgotten)
     /// An API key for the HTTP service was created (its secret's hash, never the secret).
     case apiKeyCreated(APIKeyCreated)
     /// An API key was revoked; it authorizes nothing from then on.
@@ -49,6 +52,7 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case suspiciousActivity = 12
     case apiKeyCreated = 13
     case apiKeyRevoked = 14
+    case userForgotten = 15
 
     /// Key events are global; every other event belongs to a user.
     public var belongsToUser: Bool {
@@ -59,10 +63,12 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// The newest schema version of each type this build writes and reads. Schema 2 of the
-    /// three ending events names each ended session and its refuse-until time.
+    /// three ending events names each ended session and its refuse-until time; schema 2 of
+    /// the four events with personal fields holds them encrypted under the user's key.
     public var currentVersion: UInt8 {
         switch self {
         case .sessionEnded, .sessionRevoked, .userSessionsRevoked: 2
+        case .sessionStarted, .refreshRotated, .refreshReuseDetected, .suspiciousActivity: 2
         default: 1
         }
     }
@@ -82,6 +88,7 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .signingKeyActivated: "key.activated"
         case .signingKeyRetired: "key.retired"
         case .suspiciousActivity: "suspicious.flagged"
+        case .userForgotten: "user.forgotten"
         case .apiKeyCreated: "apikey.created"
         case .apiKeyRevoked: "apikey.revoked"
         }
@@ -139,10 +146,28 @@ public struct SessionLifetimes: Sendable, Equatable, Hashable {
 
 public struct SessionStarted: Sendable, Equatable {
     public var session: SessionID
-    public var device: Device
+    /// What the user calls the device, e.g. "Chrome on macOS".
+    public var label: PersonalText
+    public var userAgent: PersonalText
+    /// The address the user logged in from.
+    public var ip: PersonalAddress
+    /// Schema 2: 64 bits of an HMAC, under the user's key, of label and user agent, for the
+    /// new-device rule (equal devices of one user compare equal; nothing can be guessed
+    /// from it without the key). Nil in schema 1, whose device is compared in clear.
+    public var deviceFingerprint: UInt64?
     public var lifetimes: SessionLifetimes
+
+    /// A schema 1 login: the device in clear.
     public init(session: SessionID, device: Device, lifetimes: SessionLifetimes) {
-        self.session = session; self.device = device; self.lifetimes = lifetimes
+        self.init(session: session, label: .clear(device.label), userAgent: .clear(device.userAgent), ip: .clear(device.ip),
+                  deviceFingerprint: nil, lifetimes: lifetimes)
+    }
+
+    /// A login as given; with sealed fields and a fingerprint it is written as schema 2.
+    public init(session: SessionID, label: PersonalText, userAgent: PersonalText, ip: PersonalAddress,
+                deviceFingerprint: UInt64?, lifetimes: SessionLifetimes) {
+        self.session = session; self.label = label; self.userAgent = userAgent; self.ip = ip
+        self.deviceFingerprint = deviceFingerprint; self.lifetimes = lifetimes
     }
 }
 
@@ -150,9 +175,15 @@ public struct RefreshRotated: Sendable, Equatable {
     public var session: SessionID
     /// The generation of the refresh token issued by this rotation.
     public var generation: UInt32
-    public var ip: IPAddress
+    /// The client's address: clear in schema 1, sealed in schema 2.
+    public var ip: PersonalAddress
+    /// A schema 1 rotation: the address in clear.
     public init(session: SessionID, generation: UInt32, ip: IPAddress) {
-        self.session = session; self.generation = generation; self.ip = ip
+        self.init(session: session, generation: generation, address: .clear(ip))
+    }
+    /// A rotation as given; a sealed address makes it schema 2.
+    public init(session: SessionID, generation: UInt32, address: PersonalAddress) {
+        self.session = session; self.generation = generation; self.ip = address
     }
 }
 
@@ -178,10 +209,18 @@ public struct RefreshReuseDetected: Sendable, Equatable {
     public var presentedGeneration: UInt32
     public var currentGeneration: UInt32
     public var classification: ReuseClassification
-    public var ip: IPAddress
+    /// The presenter's address: clear in schema 1, sealed in schema 2.
+    public var ip: PersonalAddress
+    /// Schema 1: the address in clear.
     public init(session: SessionID, presentedGeneration: UInt32, currentGeneration: UInt32, classification: ReuseClassification, ip: IPAddress) {
+        self.init(session: session, presentedGeneration: presentedGeneration, currentGeneration: currentGeneration,
+                  classification: classification, address: .clear(ip))
+    }
+    /// As given; a sealed address makes it schema 2.
+    public init(session: SessionID, presentedGeneration: UInt32, currentGeneration: UInt32, classification: ReuseClassification,
+                address: PersonalAddress) {
         self.session = session; self.presentedGeneration = presentedGeneration
-        self.currentGeneration = currentGeneration; self.classification = classification; self.ip = ip
+        self.currentGeneration = currentGeneration; self.classification = classification; self.ip = address
     }
 }
 
@@ -292,10 +331,60 @@ public enum SuspicionRule: UInt8, Sendable, CaseIterable, CustomStringConvertibl
 public struct SuspiciousActivity: Sendable, Equatable {
     public var rule: SuspicionRule
     public var session: SessionID?
-    public var detail: String
+    /// What the rule saw: free text in schema 1, structured fields in schema 2.
+    public var finding: SuspicionFinding
+    /// Schema 2: 12 random bytes, the IV context of this flag's personal fields (flags have
+    /// no other value unique under the user's key). Empty in schema 1.
+    public var nonce: [UInt8]
+
+    /// Schema 1: a free-text detail (which may name a device or an address in clear).
     public init(rule: SuspicionRule, session: SessionID?, detail: String) {
-        self.rule = rule; self.session = session; self.detail = detail
+        self.rule = rule; self.session = session; finding = .text(detail); nonce = []
     }
+
+    /// Schema 2: structured fields, the personal ones sealed under `nonce`.
+    public init(session: SessionID?, nonce: [UInt8], finding: SuspicionFinding) {
+        self.rule = finding.rule ?? .newDevice; self.session = session; self.finding = finding; self.nonce = nonce
+    }
+
+    /// Schema 1's free text; nil for a structured (schema 2) finding.
+    public var detail: String? { if case let .text(t) = finding { t } else { nil } }
+
+    /// The length of ``nonce`` in schema 2.
+    public static let nonceLength = 12
+}
+
+/// What a suspicious-activity rule saw.
+public enum SuspicionFinding: Sendable, Equatable {
+    /// Schema 1: free text.
+    case text(String)
+    /// A login from a device the user never used before.
+    case newDevice(label: PersonalText, userAgent: PersonalText)
+    /// A refresh from another network than the session's last address.
+    case networkChange(ip: PersonalAddress, previous: PersonalAddress)
+    /// A login that left the user with more active sessions than the threshold.
+    case tooManySessions(active: UInt32, threshold: UInt32)
+    /// A stale refresh token was presented.
+    case refreshReuse(classification: ReuseClassification, presented: UInt32, current: UInt32, ip: PersonalAddress)
+
+    /// The rule a structured finding belongs to (nil for free text, which names none).
+    public var rule: SuspicionRule? {
+        switch self {
+        case .text: nil
+        case .newDevice: .newDevice
+        case .networkChange: .networkChange
+        case .tooManySessions: .tooManySessions
+        case .refreshReuse: .refreshReuse
+        }
+    }
+}
+
+/// The user's data key was deleted in the same transaction as this event: their personal
+/// fields are erased from every schema 2 event, and the id is retired (no new login).
+public struct UserForgotten: Sendable, Equatable {
+    /// Who asked for the erasure, e.g. "admin:jo" or "user".
+    public var actor: String
+    public init(actor: String) { self.actor = actor }
 }
 
 public struct APIKeyCreated: Sendable, Equatable {

@@ -20,7 +20,7 @@ extension AuthEvent {
         let q = TextEscaping.quoted
         switch self {
         case let .sessionStarted(e):
-            return "device=\(q(e.device.label)) ip=\(e.device.ip) ua=\(q(e.device.userAgent))"
+            return "device=\(e.label) ip=\(e.ip) ua=\(e.userAgent)"
         case let .refreshRotated(e): return "generation=\(e.generation) ip=\(e.ip)"
         case let .refreshReuseDetected(e):
             return "classification=\(e.classification) presented=\(e.presentedGeneration) current=\(e.currentGeneration) ip=\(e.ip)"
@@ -33,7 +33,16 @@ extension AuthEvent {
         case let .userUnbanned(e): return "by=\(q(e.actor))"
         case let .signingKeyAdded(e): return "kid=\(q(e.kid)) alg=\(q(e.algorithm))"
         case let .signingKeyActivated(e), let .signingKeyRetired(e): return "kid=\(q(e.kid))"
-        case let .suspiciousActivity(e): return "rule=\(e.rule) detail=\(q(e.detail))"
+        case let .suspiciousActivity(e):
+            switch e.finding {
+            case let .text(detail): return "rule=\(e.rule) detail=\(q(detail))"
+            case let .newDevice(label, userAgent): return "rule=\(e.rule) device=\(label) ua=\(userAgent)"
+            case let .networkChange(ip, previous): return "rule=\(e.rule) ip=\(ip) previous=\(previous)"
+            case let .tooManySessions(active, threshold): return "rule=\(e.rule) active=\(active) threshold=\(threshold)"
+            case let .refreshReuse(kind, presented, current, ip):
+                return "rule=\(e.rule) classification=\(kind) presented=\(presented) current=\(current) ip=\(ip)"
+            }
+        case let .userForgotten(e): return "by=\(q(e.actor))"
         case let .apiKeyCreated(e):
             return "key=\(q(e.keyID)) scopes=\(q(e.scopes.joined(separator: " "))) label=\(q(e.label))"
         case let .apiKeyRevoked(e): return "key=\(q(e.keyID))"

@@ -19,15 +19,15 @@ extension LoggedEvent {
         if let s = event.session { o["session"] = .string(s.description) }
         switch event {
         case let .sessionStarted(e):
-            o["device"] = ["label": .string(e.device.label), "user_agent": .string(e.device.userAgent), "ip": .string(e.device.ip.description)]
+            o["device"] = ["label": e.label.json, "user_agent": e.userAgent.json, "ip": e.ip.json]
             o["lifetimes"] = ["access_token": .integer(Int64(e.lifetimes.accessToken)), "refresh_token": .integer(Int64(e.lifetimes.refreshToken)),
                               "idle_timeout": .integer(Int64(e.lifetimes.idleTimeout)), "absolute": .integer(Int64(e.lifetimes.absolute))]
         case let .refreshRotated(e):
-            o["generation"] = .integer(Int64(e.generation)); o["ip"] = .string(e.ip.description)
+            o["generation"] = .integer(Int64(e.generation)); o["ip"] = e.ip.json
         case let .refreshReuseDetected(e):
             o["classification"] = .string(e.classification.description)
             o["presented_generation"] = .integer(Int64(e.presentedGeneration)); o["current_generation"] = .integer(Int64(e.currentGeneration))
-            o["ip"] = .string(e.ip.description)
+            o["ip"] = e.ip.json
         case let .sessionEnded(e):
             if let t = e.refuseUntil { o["refuse_until"] = .string(t.description) }
         case let .sessionRevoked(e):
@@ -49,7 +49,18 @@ extension LoggedEvent {
         case let .signingKeyActivated(e), let .signingKeyRetired(e):
             o["kid"] = .string(e.kid)
         case let .suspiciousActivity(e):
-            o["rule"] = .string(e.rule.description); o["detail"] = .string(e.detail)
+            o["rule"] = .string(e.rule.description)
+            switch e.finding {
+            case let .text(detail): o["detail"] = .string(detail)
+            case let .newDevice(label, userAgent): o["label"] = label.json; o["user_agent"] = userAgent.json
+            case let .networkChange(ip, previous): o["ip"] = ip.json; o["previous_ip"] = previous.json
+            case let .tooManySessions(active, threshold): o["active"] = .integer(Int64(active)); o["threshold"] = .integer(Int64(threshold))
+            case let .refreshReuse(kind, presented, current, ip):
+                o["classification"] = .string(kind.description); o["presented_generation"] = .integer(Int64(presented))
+                o["current_generation"] = .integer(Int64(current)); o["ip"] = ip.json
+            }
+        case let .userForgotten(e):
+            o["actor"] = .string(e.actor)
         case let .apiKeyCreated(e):
             o["key_id"] = .string(e.keyID); o["scopes"] = .array(e.scopes.map { .string($0) }); o["label"] = .string(e.label)
             o["secret_sha256"] = .string(e.secretHash.description)
@@ -66,4 +77,26 @@ public struct LoggedEventJSON: Encodable, Sendable {
     public let event: LoggedEvent
     public init(_ event: LoggedEvent) { self.event = event }
     public func encode(to encoder: any Encoder) throws { try event.json.encode(to: encoder) }
+}
+
+extension PersonalText {
+    /// The text, or `{"erased": true}` / `{"encrypted": true}`: an object, so that no
+    /// string a user chose can pass for either.
+    var json: JSONValue {
+        switch self {
+        case let .clear(s): .string(s)
+        case .sealed: ["encrypted": .bool(true)]
+        case .erased: ["erased": .bool(true)]
+        }
+    }
+}
+
+extension PersonalAddress {
+    var json: JSONValue {
+        switch self {
+        case let .clear(a): .string(a.description)
+        case let .sealed(a): a == .unknown ? .string(a.description) : ["encrypted": .bool(true)]
+        case .erased: ["erased": .bool(true)]
+        }
+    }
 }

@@ -16,6 +16,10 @@ public final class AuthEngine: Sendable {
     public let configuration: EngineConfiguration
     public let log: EventLog
     public let keys: KeyRing
+    /// Users' data keys: what seals personal fields, and what reveals them to queries.
+    let vault: UserKeyVault
+    /// Reveals personal fields for queries and history (erased for forgotten users).
+    public let personalData: PersonalDataReader
     let state: SharedProjection
     private let queue: GroupCommitQueue<Command, Decision.Answer>
     // Swapped whole when the signing key rotates. A mint takes the lock only to retain the
@@ -42,6 +46,8 @@ public final class AuthEngine: Sendable {
         let log = try EventLog(directory: dataDirectory, configuration: logConfiguration)
         // Checked before the key ring can log anything: a start that is refused changes nothing.
         try SecretFiles.requireSafeDirectory(dataDirectory + "/snapshots")
+        // A missing or wrong master key stops here, before anything is written.
+        let vault = try UserKeyVault.open(dataDirectory: dataDirectory, log: log, create: true)
         var keyConfiguration = KeyRingConfiguration()
         keyConfiguration.algorithm = configuration.signingAlgorithm
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
@@ -65,15 +71,18 @@ public final class AuthEngine: Sendable {
         configuration.logger.info("engine started", metadata: [
             "snapshot": "\(from.map(String.init) ?? "none")", "replayed": "\(replayed)", "seconds": "\(report.seconds)",
             "sessions": "\(projection.statistics.sessions)"])
-        let engine = AuthEngine(configuration: configuration, log: log, keys: keys, projection: projection.state, startup: report, snapshots: store)
+        let engine = AuthEngine(configuration: configuration, log: log, keys: keys, vault: vault, projection: projection.state, startup: report, snapshots: store)
         engine.startKeyRetirement()
         return engine
     }
 
-    init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, projection: Projection, startup: StartupReport, snapshots: SnapshotStore) {
+    init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, vault: UserKeyVault, projection: Projection, startup: StartupReport,
+         snapshots: SnapshotStore) {
         self.configuration = configuration
         self.log = log
         self.keys = keys
+        self.vault = vault
+        personalData = PersonalDataReader(vault: vault, log: log)
         self.startup = startup
         self.snapshots = snapshots
         state = SharedProjection(projection)
@@ -81,7 +90,7 @@ public final class AuthEngine: Sendable {
         signing = Mutex(IssuerBox(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience)))
         refreshTokens = keys.refreshTokens
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
-        let writer = BatchWriter(configuration: configuration, log: log, tails: tails)
+        let writer = BatchWriter(configuration: configuration, log: log, tails: tails, vault: configuration.sealPersonalData ? vault : nil)
         let schedule = snapshotting
         queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
             let results = writer.process(commands, state)
@@ -115,7 +124,9 @@ public final class AuthEngine: Sendable {
         var request = request
         request.device.ip = request.device.ip.normalized
         guard case let .tokens(session, generation, at) = try await run(.login(request)) else { fatalError("login answers with tokens") }
-        return (try mint(session, generation: generation, at: at, custom: request.customClaims), SessionInfo(session, current: session.id))
+        return (try mint(session, generation: generation, at: at, custom: request.customClaims),
+                SessionInfo(session, label: .clear(request.device.label), userAgent: .clear(request.device.userAgent),
+                            ip: .clear(request.device.ip), current: session.id))
     }
 
     /// Exchanges a refresh token for a new pair. See `docs/SESSIONS.md` for the rotation,
@@ -161,6 +172,19 @@ public final class AuthEngine: Sendable {
     /// Lifts a ban. Unbanning a user who is not banned changes nothing.
     public func unban(user: String, actor: String) async throws(EngineError) {
         _ = try await run(.unban(user: user, actor: actor))
+    }
+
+    /// Forgets a person: ends every session of `user`, appends `user.forgotten`, and deletes
+    /// the user's data key in the same transaction. From then on every personal field of
+    /// their sealed events (device labels, user agents, addresses) reads as erased in
+    /// history, audits, session lists and snapshots, while every record, and so the hash
+    /// chain, stays as it was. The id is retired: a later login is refused
+    /// (``EngineError/Kind/userForgotten``). Forgetting twice changes nothing. Events
+    /// written in clear before sealing (schema 1) cannot be erased this way; see
+    /// `docs/EVENTS.md`. Run `authledger keys rotate-master` afterwards so that backups of
+    /// the key database no longer unwrap the deleted key.
+    public func forget(user: String, actor: String) async throws(EngineError) {
+        _ = try await run(.forget(user: user, actor: actor))
     }
 
     /// Makes a new key the signing key; the old one stays published until its tokens expire.
@@ -287,13 +311,14 @@ public final class AuthEngine: Sendable {
     /// The user's active sessions, oldest first; `current` marks the caller's own.
     public func activeSessions(user: String, current: SessionID? = nil) -> [SessionInfo] {
         let now = configuration.clock.now()
-        return state.withLock { $0.activeSessions(of: user, at: now) }.map { SessionInfo($0, current: current) }
+        return state.withLock { $0.activeSessions(of: user, at: now) }.map { personalData.info($0, current: current) }
     }
 
     /// One session, if it is active.
     public func session(_ id: SessionID) -> SessionInfo? {
         let now = configuration.clock.now()
-        return state.withLock { p in p.session(id).flatMap { $0.isActive(at: now) ? SessionInfo($0, current: nil) : nil } }
+        let record = state.withLock { p in p.session(id).flatMap { $0.isActive(at: now) ? $0 : nil } }
+        return record.map { personalData.info($0, current: nil) }
     }
 
     /// Whether the session was ended or revoked (by an event) and one of its access tokens
@@ -376,15 +401,15 @@ public final class AuthEngine: Sendable {
         var next: UInt64?
         try log.scan(user: user, from: from) { view in
             if events.count == max(limit, 1) { next = view.position; return false }
-            if !view.isUnknownAnnotation { events.append(try LoggedEvent(view: view)) }
+            if !view.isUnknownAnnotation { events.append(personalData.reveal(try LoggedEvent(view: view))) }
             return true
         }
         return HistoryPage(events: events, next: next)
     }
 
-    /// The user's whole history, oldest first.
+    /// The user's whole history, oldest first, personal fields revealed (erased once forgotten).
     public func history(user: String) throws -> [LoggedEvent] {
-        try log.events(ofUser: user).filter { !EventType.isUnknownAnnotation($0.type) }.map { try LoggedEvent($0) }
+        try log.events(ofUser: user).filter { !EventType.isUnknownAnnotation($0.type) }.map { personalData.reveal(try LoggedEvent($0)) }
     }
 
     /// Whether the user is banned.

@@ -6,6 +6,8 @@ struct BatchWriter: Sendable {
     let configuration: EngineConfiguration
     let log: EventLog
     let tails: TailHub
+    /// Nil when sealing is off (the benchmark baseline).
+    let vault: UserKeyVault?
 
     func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
         // Time never goes backwards in the log (the writer clamps), so neither do decisions.
@@ -14,6 +16,7 @@ struct BatchWriter: Sendable {
         results.reserveCapacity(commands.count)
         var groups: [[PendingEvent]] = []
         var applied: [[(AuthEvent, String?)]] = []
+        var keys = BatchKeys(vault: vault)
         do {
             // A snapshot of the committed state: copying it is O(1) (copy-on-write), and it is
             // released before the live state changes, so it never forces a copy.
@@ -21,7 +24,7 @@ struct BatchWriter: Sendable {
             let decider = CommandDecider(configuration: configuration, now: now)
             for command in commands {
                 do {
-                    let d = try decider.decide(command, &overlay)
+                    let d = try decider.decide(command, &overlay, &keys)
                     results.append(.success(d.answer))
                     if !d.events.isEmpty {
                         groups.append(d.events.map { $0.0.pending(user: $0.1, at: now) })
@@ -38,12 +41,14 @@ struct BatchWriter: Sendable {
         }
         let receipts: [AppendReceipt]
         do {
-            receipts = try log.commit(groups: groups)
+            // New keys and erasures in the same transaction as the events that need them.
+            receipts = try log.commit(groups: groups, keyChanges: keys.changes)
         } catch {
             // Nothing was written, so nothing is applied; everyone in the batch hears why.
             let failure = EngineError(.storage, "the batch could not be made durable: \(error); nothing changed")
             return commands.map { _ in .failure(failure) }
         }
+        keys.settle()
         state.withLock { p in
             for (events, receipt) in zip(applied, receipts) {
                 var position = receipt.positions.lowerBound

@@ -1,3 +1,4 @@
+import LedgerCrypto
 import LedgerCodec
 import LedgerLog
 import LedgerTokens
@@ -14,6 +15,8 @@ enum Command: Sendable {
     case revoke(SessionID, actor: String)
     case ban(user: String, actor: String, reason: String)
     case unban(user: String, actor: String)
+    /// Ends every session of the user, appends `user.forgotten` and deletes the user's key.
+    case forget(user: String, actor: String)
     /// Decides nothing: makes the writer publish the log's head to the tails (after key
     /// changes, which the key ring appends itself).
     case publishTails
@@ -34,28 +37,47 @@ struct Decision {
     var answer: Answer = .done
 }
 
-/// Turns commands into events. Pure: reads state through a ``ProjectionStore``, applies its
-/// own events to that store so later commands in the batch see them, and never does I/O.
+/// Turns commands into events. Reads state through a ``ProjectionStore``, applies its own
+/// events to that store so later commands in the batch see them, and seals personal
+/// fields under keys from ``BatchKeys`` (whose only I/O is reading a wrapped key on a
+/// cache miss).
 struct CommandDecider {
     let configuration: EngineConfiguration
     let now: Timestamp
 
-    func decide<S: ProjectionStore>(_ command: Command, _ store: inout S) throws(EngineError) -> Decision {
+    func decide<S: ProjectionStore>(_ command: Command, _ store: inout S, _ keys: inout BatchKeys) throws(EngineError) -> Decision {
         var d = Decision()
         func emit(_ event: AuthEvent, _ user: String?) {
-            store.apply(event, user: user, at: now, revocationSlackSeconds: configuration.leewaySeconds)
+            store.apply(event, user: user, at: now, position: 0, revocationSlackSeconds: configuration.leewaySeconds)
             d.events.append((event, user))
         }
         switch command {
         case let .login(request):
             let previous = store.user(request.user)
+            if previous?.forgotten == true {
+                throw EngineError(.userForgotten, "user \(request.user) was forgotten; the id is retired: give the person a new user id")
+            }
             if previous?.banned == true { throw EngineError(.userBanned, "user \(request.user) is banned") }
             let id = SessionID.random()
-            emit(.sessionStarted(SessionStarted(session: id, device: request.device, lifetimes: configuration.lifetimes)), request.user)
+            let key = try keys.sealing(for: request.user)
+            let device = request.device
+            let fingerprint = key?.fingerprint(label: device.label, userAgent: device.userAgent)
+            if let fingerprint {
+                let c = FieldCipher.login(key, id)
+                emit(.sessionStarted(SessionStarted(
+                    session: id, label: c.seal(device.label, at: FieldCipher.Slot.loginLabel),
+                    userAgent: c.seal(device.userAgent, at: FieldCipher.Slot.loginLabel + device.label.utf8.count),
+                    ip: c.seal(device.ip, at: FieldCipher.Slot.address), deviceFingerprint: fingerprint, lifetimes: configuration.lifetimes)), request.user)
+            } else {
+                emit(.sessionStarted(SessionStarted(session: id, device: device, lifetimes: configuration.lifetimes)), request.user)
+            }
+            // A device first seen before sealing has its unkeyed fingerprint on record.
             if configuration.rules.newDevice, let devices = previous?.devices, !devices.isEmpty,
-               !devices.contains(request.device.fingerprint) {
-                emit(.suspiciousActivity(SuspiciousActivity(rule: .newDevice, session: id,
-                                                            detail: "first login from \"\(request.device.label)\" (\(request.device.userAgent))")), request.user)
+               !devices.contains(fingerprint ?? device.fingerprint), !devices.contains(device.fingerprint) {
+                emit(.suspiciousActivity(flag(.newDevice, id, key, detail: "first login from \"\(device.label)\" (\(device.userAgent))") { c in
+                    .newDevice(label: c.seal(device.label, at: FieldCipher.Slot.flagLabel),
+                               userAgent: c.seal(device.userAgent, at: FieldCipher.Slot.flagLabel + device.label.utf8.count))
+                }), request.user)
             }
             var active = store.activeSessions(of: request.user, at: now)
             if let limit = configuration.maxSessionsPerUser.map({ max($0, 1) }), active.count > limit {
@@ -65,8 +87,9 @@ struct CommandDecider {
                 active = store.activeSessions(of: request.user, at: now)
             }
             if let threshold = configuration.rules.tooManySessions, active.count > threshold {
-                emit(.suspiciousActivity(SuspiciousActivity(rule: .tooManySessions, session: id,
-                                                            detail: "\(active.count) active sessions (threshold \(threshold))")), request.user)
+                emit(.suspiciousActivity(flag(.tooManySessions, id, key, detail: "\(active.count) active sessions (threshold \(threshold))") { _ in
+                    .tooManySessions(active: UInt32(clamping: active.count), threshold: UInt32(clamping: threshold))
+                }), request.user)
             }
             d.answer = .tokens(store.session(id)!, generation: 1, at: now)
 
@@ -74,16 +97,22 @@ struct CommandDecider {
             let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
             let s = try liveSession(id, store)
             let c = s.generation, p = token.generation
+            let key = try keys.sealing(for: s.user)
             // Any refresh from a new network is flagged, whether it rotates or is a retry.
+            // The last address is revealed here, where the key is at hand, and compared in
+            // clear: a keyed network fingerprint would add 8 bytes to every rotation record.
             func flagNetworkChange() {
-                if configuration.rules.networkChange, s.lastIP != .unknown, ip != .unknown, s.lastIP.network != ip.network {
-                    emit(.suspiciousActivity(SuspiciousActivity(rule: .networkChange, session: id,
-                                                                detail: "refresh from \(ip), last seen from \(s.lastIP)")), s.user)
-                }
+                guard configuration.rules.networkChange, ip != .unknown,
+                      let last = FieldCipher.lastAddress(key, id, generation: s.generation).reveal(s.lastIP, at: FieldCipher.Slot.address).address,
+                      last != .unknown, last.network != ip.network else { return }
+                emit(.suspiciousActivity(flag(.networkChange, id, key, detail: "refresh from \(ip), last seen from \(last)") { f in
+                    .networkChange(ip: f.seal(ip, at: FieldCipher.Slot.address), previous: f.seal(last, at: FieldCipher.Slot.secondAddress))
+                }), s.user)
             }
             switch RotationRule.classify(presented: p, of: s, at: now, graceSeconds: configuration.graceWindowSeconds) {
             case .current:
-                emit(.refreshRotated(RefreshRotated(session: id, generation: c + 1, ip: ip)), s.user)
+                let address = FieldCipher.rotation(key, id, generation: c + 1).seal(ip, at: FieldCipher.Slot.address)
+                emit(.refreshRotated(RefreshRotated(session: id, generation: c + 1, address: address)), s.user)
                 flagNetworkChange()
                 d.answer = .tokens(store.session(id)!, generation: c + 1, at: now)
             case .withinGrace:
@@ -91,12 +120,14 @@ struct CommandDecider {
                 flagNetworkChange()
                 d.answer = .tokens(s, generation: c, at: now)
             case let .reused(kind):
+                let address = FieldCipher.reuse(key, id, presented: p, current: c).seal(ip, at: FieldCipher.Slot.address)
                 emit(.refreshReuseDetected(RefreshReuseDetected(session: id, presentedGeneration: p, currentGeneration: c,
-                                                                classification: kind, ip: ip)), s.user)
+                                                                classification: kind, address: address)), s.user)
                 emit(.sessionRevoked(SessionRevoked(session: id, reason: .reuseDetected, actor: "system", refuseUntil: refusal(s))), s.user)
                 if configuration.rules.refreshReuse {
-                    emit(.suspiciousActivity(SuspiciousActivity(rule: .refreshReuse, session: id,
-                                                                detail: "\(kind) token (generation \(p), current \(c)) from \(ip)")), s.user)
+                    emit(.suspiciousActivity(flag(.refreshReuse, id, key, detail: "\(kind) token (generation \(p), current \(c)) from \(ip)") { f in
+                        .refreshReuse(classification: kind, presented: p, current: c, ip: f.seal(ip, at: FieldCipher.Slot.address))
+                    }), s.user)
                 }
                 d.answer = .failed(EngineError(.refreshTokenReused(kind),
                                                "refresh token reuse detected (\(kind)); the session has been revoked"))
@@ -127,10 +158,26 @@ struct CommandDecider {
         case let .unban(user, actor):
             if store.user(user)?.banned == true { emit(.userUnbanned(UserUnbanned(actor: actor)), user) }
 
+        case let .forget(user, actor):
+            // Forgetting twice changes nothing: the key is already gone.
+            if store.user(user)?.forgotten == true { return d }
+            for event in endAll(of: user, except: nil, reason: .admin, actor: actor, store) { emit(event, user) }
+            emit(.userForgotten(UserForgotten(actor: actor)), user)
+            keys.delete(user)
+
         case .publishTails:
             break
         }
         return d
+    }
+
+    /// A flag: structured and sealed under a fresh random nonce when the user has a key,
+    /// else (the benchmark baseline) schema 1 free text.
+    private func flag(_ rule: SuspicionRule, _ session: SessionID, _ key: UserDataKey?, detail: String,
+                      _ finding: (FieldCipher) -> SuspicionFinding) -> SuspiciousActivity {
+        guard key != nil else { return SuspiciousActivity(rule: rule, session: session, detail: detail) }
+        let nonce = SecureRandom.bytes(SuspiciousActivity.nonceLength)
+        return SuspiciousActivity(session: session, nonce: nonce, finding: finding(FieldCipher.flag(key, nonce: nonce)))
     }
 
     /// Until when the tokens of `s`, ended now, are refused.
@@ -235,7 +282,7 @@ enum CommandValidation {
         case let .logoutAll(u, _, _, a): try user(u); try actor(a)
         case let .revoke(_, a): try actor(a)
         case let .ban(u, a, reason): try user(u); try actor(a); try field(reason, "ban reason", limit: FieldLimits.banReason)
-        case let .unban(u, a): try user(u); try actor(a)
+        case let .unban(u, a), let .forget(u, a): try user(u); try actor(a)
         }
     }
 }

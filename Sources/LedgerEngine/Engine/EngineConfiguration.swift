@@ -41,6 +41,11 @@ public struct EngineConfiguration: Sendable {
     /// How often the engine retires signing keys whose tokens have all expired (see
     /// ``AuthEngine/retireExpiredKeys()``), from open until ``AuthEngine/shutdown()``.
     public var keyRetirementInterval: Duration = .seconds(60)
+    /// Seal personal fields (device labels, user agents, addresses) under per-user keys,
+    /// so that ``AuthEngine/forget(user:actor:)`` can erase them. **Leave it on**: off is
+    /// a benchmark-only baseline (`tools/bench`) that writes them in clear (schema 1),
+    /// where forgetting a user erases nothing.
+    public var sealPersonalData = true
     /// Where the engine reports what it does (start-up, skipped snapshots, snapshots taken).
     public var logger = Logger(label: "authledger.engine")
 

@@ -18,6 +18,9 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case refreshTokenReused(ReuseClassification)
         /// The user is banned; no new sessions until unbanned.
         case userBanned
+        /// The user was forgotten (``AuthEngine/forget(user:actor:)``): the id is retired
+        /// and never logs in again. Use a new user id for the person.
+        case userForgotten
         /// The access token failed verification.
         case invalidAccessToken(TokenCheck)
         /// A request field is empty, too long or otherwise unusable.

@@ -31,19 +31,25 @@ public struct SessionTokens: Sendable, Equatable, Codable {
 public struct SessionInfo: Sendable, Equatable, Codable {
     public let id: SessionID
     public let user: String
+    /// Empty when ``isErased``.
     public let deviceLabel: String
     public let userAgent: String
-    /// The address of the last refresh (or the login).
+    /// The address of the last refresh (or the login); unknown when ``isErased``.
     public let ip: IPAddress
+    /// The user was forgotten: label, user agent and address are erased (their key is gone).
+    public let isErased: Bool
     public let createdAt: Timestamp
     public let lastSeenAt: Timestamp
     public let expiresAt: Timestamp
     /// Whether this is the session the request came from.
     public let isCurrent: Bool
 
-    init(_ s: SessionRecord, current: SessionID?) {
-        id = s.id; user = s.user; deviceLabel = s.device.label; userAgent = s.device.userAgent
-        ip = s.lastIP; createdAt = s.createdAt; lastSeenAt = s.lastSeenAt; expiresAt = s.expiresAt
+    /// `label`, `userAgent` and `ip` revealed (``PersonalDataReader/info(_:current:)``).
+    init(_ s: SessionRecord, label: PersonalText, userAgent: PersonalText, ip: PersonalAddress, current: SessionID?) {
+        id = s.id; user = s.user
+        isErased = label == .erased || userAgent == .erased || ip == .erased
+        deviceLabel = label.text ?? ""; self.userAgent = userAgent.text ?? ""; self.ip = ip.address ?? .unknown
+        createdAt = s.createdAt; lastSeenAt = s.lastSeenAt; expiresAt = s.expiresAt
         isCurrent = s.id == current
     }
 }

@@ -24,18 +24,25 @@ struct PackedIP: Hashable, Sendable {
     }
 }
 
-/// A session as the live projection stores it: 48 bytes with no references, so a million
+/// A session as the live projection stores it: 56 bytes with no references, so a million
 /// of them are one flat allocation that copies with a memcpy. Strings (user, device) and
 /// lifetimes are interned in the projection's tables.
 struct PackedSession: Sendable, Equatable {
     var createdAt: Int64
     /// The last rotation (or the login); also the last time the session was seen.
     var rotatedAt: Int64
+    /// The last address as the log holds it (ciphertext when ``ipSealed``).
     var lastIP: PackedIP
+    /// The position of the login record, where a sealed login's label and user agent are.
+    var login: UInt64
     var user: UInt32
+    /// The interned clear device of a schema 1 login; ``sealedDevice`` for a sealed one.
     var device: UInt32
     var generation: UInt32
     var lifetimes: UInt16
+    var ipSealed: Bool
+
+    static let sealedDevice = UInt32.max
 }
 
 /// Interned strings, referred to by index.

@@ -29,9 +29,10 @@ struct Projection: ProjectionStore, Sendable {
     init(revocationSlackSeconds: Int64) { self.revocationSlackSeconds = revocationSlackSeconds }
 
     func record(_ id: SessionID, _ p: PackedSession) -> SessionRecord {
-        SessionRecord(id: id, user: names[p.user], device: devices[device: p.device], lifetimes: devices[lifetimes: p.lifetimes],
-                      createdAt: Timestamp(microseconds: p.createdAt),
-                      lastIP: p.lastIP.address, generation: p.generation, rotatedAt: Timestamp(microseconds: p.rotatedAt))
+        SessionRecord(id: id, user: names[p.user], device: p.device == PackedSession.sealedDevice ? nil : devices[device: p.device],
+                      loginPosition: p.login, lifetimes: devices[lifetimes: p.lifetimes], createdAt: Timestamp(microseconds: p.createdAt),
+                      lastIP: p.ipSealed ? .sealed(p.lastIP.address) : .clear(p.lastIP.address),
+                      generation: p.generation, rotatedAt: Timestamp(microseconds: p.rotatedAt))
     }
 
     func session(_ id: SessionID) -> SessionRecord? { sessions[id].map { record(id, $0) } }
@@ -39,9 +40,10 @@ struct Projection: ProjectionStore, Sendable {
     // One hash of the name per login; none per logout, revocation or expiry.
     mutating func startSession(_ r: SessionRecord, fingerprint: UInt64) {
         let user = names.intern(r.user)
-        sessions[r.id] = PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP),
-                                       user: user, device: devices.intern(r.device, fingerprint: fingerprint),
-                                       generation: r.generation, lifetimes: devices.intern(r.lifetimes))
+        let device = r.device.map { devices.intern($0, fingerprint: fingerprint) } ?? PackedSession.sealedDevice
+        sessions[r.id] = PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP.stored),
+                                       login: r.loginPosition, user: user, device: device,
+                                       generation: r.generation, lifetimes: devices.intern(r.lifetimes), ipSealed: r.lastIP.isSealed)
         users.modify(user) { $0.add(session: r.id, device: fingerprint) }
     }
 
@@ -57,11 +59,12 @@ struct Projection: ProjectionStore, Sendable {
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked.insert(id, until: t) }
     // In place, through `values[index]` (the optional subscript would move the value out
     // and back): a rotation touches 32 bytes and retains nothing.
-    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
+    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: PersonalAddress) {
         sessions.update(id) { s in
             s.generation = generation
             s.rotatedAt = t.microseconds
-            s.lastIP = PackedIP(ip)
+            s.lastIP = PackedIP(ip.stored)
+            s.ipSealed = ip.isSealed
         }
     }
 
@@ -76,7 +79,7 @@ struct Projection: ProjectionStore, Sendable {
         // must not prune at their times either.
         guard event.belongsToUser else { return }
         prune(before: t)
-        apply(event, user: user, at: t, revocationSlackSeconds: revocationSlackSeconds)
+        apply(event, user: user, at: t, position: position, revocationSlackSeconds: revocationSlackSeconds)
     }
 
     /// Prefetches the session a record will touch (``ReplayBatch/Entry/session``: rotations and
@@ -142,18 +145,21 @@ struct Projection: ProjectionStore, Sendable {
             let s = record(id, sessions[id]!)
             w.sessionID(id)
             w.string(s.user)
-            w.string(s.device.label)
-            w.string(s.device.userAgent)
+            if let d = s.device {
+                w.u8(1); w.string(d.label); w.string(d.userAgent)
+            } else {
+                w.u8(2); w.u64(s.loginPosition)
+            }
             w.u32(s.lifetimes.accessToken); w.u32(s.lifetimes.refreshToken)
             w.u32(s.lifetimes.idleTimeout); w.u32(s.lifetimes.absolute)
             w.i64(s.createdAt.microseconds); w.i64(s.rotatedAt.microseconds)
-            w.ip(s.lastIP)
+            w.u8(s.lastIP.isSealed ? 1 : 0); w.ip(s.lastIP.stored)
             w.u32(s.generation)
         }
         w.u64(UInt64(users.count))
         for (name, u) in users.nonEmpty.map({ (names[$0.id], $0.record) }).sorted(by: { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }) {
             w.string(name)
-            w.u8(u.banned ? 1 : 0)
+            w.u8((u.banned ? 1 : 0) | (u.forgotten ? 2 : 0))
             w.u64(UInt64(u.sessions.count))
             for id in u.sessions { w.sessionID(id) }
             w.u64(UInt64(u.devices.count))
@@ -192,7 +198,7 @@ struct BatchOverlay: ProjectionStore {
     }
     func revokedUntil(_ id: SessionID) -> Timestamp? { revoked[id] ?? base.revokedUntil(id) }
     mutating func markRevoked(_ id: SessionID, until t: Timestamp) { revoked[id] = max(revoked[id] ?? t, t) }
-    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress) {
+    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: PersonalAddress) {
         guard var s = session(id) else { return }
         s.generation = generation
         s.rotatedAt = t

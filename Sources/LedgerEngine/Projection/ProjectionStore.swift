@@ -3,14 +3,14 @@ import LedgerLog
 
 /// Read and write access to projection state. Two stores exist: the live ``Projection``
 /// and the ``BatchOverlay`` a group commit validates against. Both are changed only by
-/// ``apply(_:user:at:revocationSlackSeconds:)``, so live appends and replay share one code path.
+/// ``apply(_:user:at:position:revocationSlackSeconds:)``, so live appends and replay share one code path.
 protocol ProjectionStore {
     func session(_ id: SessionID) -> SessionRecord?
     func user(_ name: String) -> UserRecord?
     func revokedUntil(_ id: SessionID) -> Timestamp?
     mutating func markRevoked(_ id: SessionID, until: Timestamp)
     /// Records a rotation in place; nothing if the session does not exist.
-    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: IPAddress)
+    mutating func rotate(_ id: SessionID, generation: UInt32, at t: Timestamp, ip: PersonalAddress)
     /// Changes a user in place, creating it if needed and dropping it once empty.
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void)
     /// Adds a new session to the active set and to its user's sessions and devices.
@@ -26,15 +26,23 @@ extension ProjectionStore {
     /// replay never stops on a record.
     /// - Parameter revocationSlackSeconds: how long past the last access token's expiry a
     ///   revoked session is remembered (the verifiers' clock leeway).
-    mutating func apply(_ event: AuthEvent, user: String?, at t: Timestamp, revocationSlackSeconds: Int64) {
+    /// - Parameter position: the event's log position (0 while a batch is being decided).
+    mutating func apply(_ event: AuthEvent, user: String?, at t: Timestamp, position: UInt64, revocationSlackSeconds: Int64) {
         switch event {
         case let .sessionStarted(e):
             guard let user, session(e.session) == nil else { return }
-            // The login address lives on in the log and as the first `lastIP`.
-            let device = Device(label: e.device.label, userAgent: e.device.userAgent, ip: .unknown)
-            startSession(SessionRecord(id: e.session, user: user, device: device, lifetimes: e.lifetimes, createdAt: t,
-                                       lastIP: e.device.ip, generation: 1, rotatedAt: t),
-                         fingerprint: device.fingerprint)
+            // The login address lives on in the log and as the first `lastIP`. A sealed
+            // login keeps only its position and keyed fingerprint (see ``SessionRecord/device``).
+            var device: Device?
+            var fingerprint = e.deviceFingerprint ?? 0
+            if e.deviceFingerprint == nil {
+                let d = Device(label: e.label.text ?? "", userAgent: e.userAgent.text ?? "", ip: .unknown)
+                device = d
+                fingerprint = d.fingerprint
+            }
+            startSession(SessionRecord(id: e.session, user: user, device: device, loginPosition: position, lifetimes: e.lifetimes,
+                                       createdAt: t, lastIP: e.ip, generation: 1, rotatedAt: t),
+                         fingerprint: fingerprint)
         case let .refreshRotated(e):
             rotate(e.session, generation: e.generation, at: t, ip: e.ip)
         case let .sessionEnded(e):
@@ -55,6 +63,13 @@ extension ProjectionStore {
         case .userUnbanned:
             guard let user, self.user(user) != nil else { return }
             modifyUser(user) { $0.banned = false }
+        case .userForgotten:
+            // The engine ends every session before it forgets a user; any still held (an
+            // imported log) end here. The device fingerprints go too: a schema 1 one is an
+            // unkeyed hash of the clear device, which could be tested against guesses.
+            guard let user else { return }
+            for id in self.user(user)?.sessions ?? [] { end(id, at: t, until: nil, slack: revocationSlackSeconds) }
+            modifyUser(user) { $0.forgotten = true; $0.devices = [] }
         case .refreshReuseDetected, .suspiciousActivity, .signingKeyAdded, .signingKeyActivated, .signingKeyRetired,
              .apiKeyCreated, .apiKeyRevoked:
             // Reuse is acted on by the session.revoked event that follows it; flags, key

@@ -17,9 +17,11 @@ struct ReplayBatch: Sendable {
         /// The session applying this record reads first, if any, for prefetching; for a
         /// rotation, the session rotated.
         let session: SessionID?
-        /// A rotation's new generation and address (unused for other records).
+        /// A rotation's new generation and address (unused for other records), the address
+        /// as stored: ciphertext bits when `sealed` (schema 2), revealed only on demand.
         let generation: UInt32
         let ip: IPAddress
+        let sealed: Bool
         /// The index of the record's event in ``others``; -1 for a rotation, -2 for an
         /// annotation (nothing to apply).
         let other: Int32
@@ -40,20 +42,21 @@ struct ReplayBatch: Sendable {
     /// what is wrong.
     mutating func append(_ view: RecordView) throws {
         if view.isUnknownAnnotation {
-            entries.append(Entry(time: view.timestamp, position: view.position, session: nil, generation: 0, ip: .unknown, other: -2))
+            entries.append(Entry(time: view.timestamp, position: view.position, session: nil, generation: 0, ip: .unknown, sealed: false, other: -2))
             return
         }
-        if view.type == EventType.refreshRotated.rawValue && view.schemaVersion == 1 && view.hasUser {
+        // Schema 1 and 2 share the layout: the address's bytes are the same, clear or sealed.
+        if view.type == EventType.refreshRotated.rawValue && (view.schemaVersion == 1 || view.schemaVersion == 2) && view.hasUser {
             var r = view.payload
             if let id = try? r.sessionID(), let generation = try? r.varint(), let ip = try? r.ip(), (try? r.expectEnd()) != nil {
                 entries.append(Entry(time: view.timestamp, position: view.position, session: id,
-                                     generation: UInt32(exactly: generation) ?? .max, ip: ip, other: -1))
+                                     generation: UInt32(exactly: generation) ?? .max, ip: ip, sealed: view.schemaVersion == 2, other: -1))
                 return
             }
         }
         let event = try AuthEvent(decoding: view)
         entries.append(Entry(time: view.timestamp, position: view.position, session: Self.session(of: event),
-                             generation: 0, ip: .unknown, other: Int32(others.count)))
+                             generation: 0, ip: .unknown, sealed: false, other: Int32(others.count)))
         others.append((event, view.user))
     }
 

@@ -66,7 +66,8 @@ public struct SessionProjection: Sendable {
                         if e.other == -2 {
                             p.position = e.position
                         } else if e.other < 0 {
-                            p.apply(.refreshRotated(RefreshRotated(session: e.session!, generation: e.generation, ip: e.ip)),
+                            p.apply(.refreshRotated(RefreshRotated(session: e.session!, generation: e.generation,
+                                                                   address: e.sealed ? .sealed(e.ip) : .clear(e.ip))),
                                     user: nil, at: e.time, position: e.position)
                         } else {
                             // Field by field, so that the pair (and its strings) is read in
@@ -85,9 +86,10 @@ public struct SessionProjection: Sendable {
         return applied
     }
 
-    /// The user's sessions that were active at `time` (as of the events applied so far).
-    public func activeSessions(user: String, at time: Timestamp) -> [SessionInfo] {
-        state.activeSessions(of: user, at: time).map { SessionInfo($0, current: nil) }
+    /// The user's sessions that were active at `time` (as of the events applied so far),
+    /// their personal fields revealed by `personalData` (erased for a forgotten user).
+    public func activeSessions(user: String, at time: Timestamp, personalData: PersonalDataReader) -> [SessionInfo] {
+        state.activeSessions(of: user, at: time).map { personalData.info($0, current: nil) }
     }
 
     /// Whether the user is banned.

@@ -5,13 +5,19 @@ import LedgerLog
 public struct SessionRecord: Sendable, Equatable {
     public let id: SessionID
     public let user: String
-    /// The device's label and user agent as recorded at login (its address at login is in
-    /// the log; the projection keeps the last one, ``lastIP``).
-    public let device: Device
+    /// The device's label and user agent, for a session started by a schema 1 (clear)
+    /// record; nil for a sealed login, whose label and user agent the projection does not
+    /// hold: they are read from the login record (``loginPosition``) and revealed with the
+    /// user's key when a session list asks, so that no personal field lies in memory or in
+    /// a snapshot in clear, and replay needs no key.
+    let device: Device?
+    /// The log position of the session's `session.started` (0 in a batch not yet committed).
+    let loginPosition: UInt64
     public let lifetimes: SessionLifetimes
     public let createdAt: Timestamp
-    /// The address of the last refresh (or the login).
-    public internal(set) var lastIP: IPAddress
+    /// The address of the last refresh (or the login), as the log holds it: sealed since
+    /// schema 2, revealed only for session lists and the network-change rule.
+    public internal(set) var lastIP: PersonalAddress
     /// The generation of the newest refresh token issued for this session.
     public internal(set) var generation: UInt32
     /// When that generation was issued.
@@ -77,7 +83,9 @@ struct UserRecord: Sendable, Equatable {
     var banned = false
     /// Fingerprints of devices the user has logged in from (for the new-device rule).
     var devices: [UInt64] = []
-    var isEmpty: Bool { sessions.isEmpty && !banned && devices.isEmpty }
+    /// `user.forgotten` was applied: the id is retired.
+    var forgotten = false
+    var isEmpty: Bool { sessions.isEmpty && !banned && devices.isEmpty && !forgotten }
 }
 
 extension Device {

@@ -137,8 +137,8 @@ struct SessionTable: Sendable, Sequence {
         }
     }
 
-    private static let vacant = Slot(id: empty, value: PackedSession(createdAt: 0, rotatedAt: 0, lastIP: PackedIP(hi: 0, lo: 0),
-                                                                      user: 0, device: 0, generation: 0, lifetimes: 0))
+    private static let vacant = Slot(id: empty, value: PackedSession(createdAt: 0, rotatedAt: 0, lastIP: PackedIP(hi: 0, lo: 0), login: 0,
+                                                                      user: 0, device: 0, generation: 0, lifetimes: 0, ipSealed: false))
 
     private mutating func grow() { rehash(capacity: Swift.max(16, slots.count + slots.count / 2 + 1)) }
 

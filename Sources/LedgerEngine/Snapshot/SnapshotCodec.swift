@@ -2,7 +2,7 @@ import LedgerCrypto
 import LedgerCodec
 import LedgerLog
 
-/// The byte layout of a projection snapshot (format 2), documented in `docs/SNAPSHOTS.md`.
+/// The byte layout of a projection snapshot (format 3), documented in `docs/SNAPSHOTS.md`.
 ///
 ///     magic "ALSNAP\r\n" (8) ‖ format u32 ‖ log position u64 ‖ chain hash (32) ‖ body length u64
 ///     ‖ body ‖ HMAC-SHA-256 under the snapshot key of everything before it (32)
@@ -12,7 +12,7 @@ import LedgerLog
 /// session cannot be forged by someone who can only write `snapshots/`.
 enum SnapshotCodec {
     static let magic: [UInt8] = Array("ALSNAP\r\n".utf8)
-    static let format: UInt32 = 2
+    static let format: UInt32 = 3
     static let headerSize = 8 + 4 + 8 + 32 + 8
     static let macSize = 32
     /// Revocations are remembered for an access-token lifetime plus this; more than a u32 of
@@ -34,6 +34,8 @@ enum SnapshotCodec {
         body.u64(UInt64(p.names.strings.count))
         for s in p.names.strings { body.string(s) }
         body.u64(UInt64(p.devices.devices.count))
+        // Only devices of schema 1 logins, which the log holds in clear too; a sealed login's
+        // device is not in the projection at all (see `SessionRecord.device`).
         for d in p.devices.devices { body.string(d.label); body.string(d.userAgent) }
         body.u64(UInt64(p.devices.lifetimes.count))
         for l in p.devices.lifetimes { body.u32(l.accessToken); body.u32(l.refreshToken); body.u32(l.idleTimeout); body.u32(l.absolute) }
@@ -41,13 +43,15 @@ enum SnapshotCodec {
         for (id, s) in p.sessions {
             body.sessionID(id)
             body.i64(s.createdAt); body.i64(s.rotatedAt)
-            body.u64(s.lastIP.hi); body.u64(s.lastIP.lo)
+            // The address as the log holds it: ciphertext when sealed.
+            body.u64(s.lastIP.hi); body.u64(s.lastIP.lo); body.u8(s.ipSealed ? 1 : 0)
+            body.u64(s.login)
             body.u32(s.user); body.u32(s.device); body.u32(s.generation); body.u32(UInt32(s.lifetimes))
         }
         body.u64(UInt64(p.users.count))
         for (id, u) in p.users.nonEmpty {
             body.string(p.names[id])
-            body.u8(u.banned ? 1 : 0)
+            body.u8((u.banned ? 1 : 0) | (u.forgotten ? 2 : 0))
             body.varint(UInt64(u.sessions.count))
             for id in u.sessions { body.sessionID(id) }
             body.varint(UInt64(u.devices.count))
@@ -81,6 +85,9 @@ enum SnapshotCodec {
         guard format == Self.format else {
             if format == 1 {
                 throw SnapshotError(.oldFormat, "snapshot format 1 has no MAC, so it is not trusted; the log is replayed instead, and the next snapshot replaces it")
+            }
+            if format == 2 {
+                throw SnapshotError(.oldFormat, "snapshot format 2 predates sealed personal data (its sessions cannot say which addresses are encrypted); the log is replayed instead, and the next snapshot replaces it")
             }
             throw SnapshotError(.malformed, "snapshot format \(format) is not supported (this build reads \(Self.format))")
         }
@@ -161,20 +168,25 @@ enum SnapshotCodec {
         let deviceTable = DeviceTable(devices: devices, lifetimes: lifetimes)
         guard deviceTable.devices.count == devices.count else { throw malformed("the device table holds a device twice") }
 
-        let sessionCount = try count("session", minimumBytes: 64)
+        let sessionCount = try count("session", minimumBytes: 73)
         var sessions = SessionTable()
         sessions.reserveCapacity(sessionCount)
         for _ in 0..<sessionCount {
             let id = try r.sessionID()
             let created = try r.i64(), rotated = try r.i64()
             let ip = PackedIP(hi: try r.u64(), lo: try r.u64())
+            let sealedByte = try r.u8()
+            guard sealedByte <= 1 else { throw malformed("session \(id) has address flag \(sealedByte)") }
+            let login = try r.u64()
             let user = try r.u32(), device = try r.u32(), generation = try r.u32(), life = try r.u32()
             guard Int(user) < strings.count else { throw malformed("session \(id) names user \(user) of \(strings.count)") }
-            guard Int(device) < devices.count else { throw malformed("session \(id) names device \(device) of \(devices.count)") }
+            guard Int(device) < devices.count || device == PackedSession.sealedDevice else {
+                throw malformed("session \(id) names device \(device) of \(devices.count)")
+            }
             guard Int(life) < lifetimes.count else { throw malformed("session \(id) names lifetimes \(life) of \(lifetimes.count)") }
             guard sessions[id] == nil else { throw malformed("session \(id) appears twice") }
-            sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, user: user, device: device,
-                                         generation: generation, lifetimes: UInt16(life))
+            sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, login: login, user: user, device: device,
+                                         generation: generation, lifetimes: UInt16(life), ipSealed: sealedByte == 1)
         }
 
         // Every session belongs to exactly the user it names, and every user listed is one
@@ -187,11 +199,10 @@ enum SnapshotCodec {
             guard let number = names.lookup(name) else { throw malformed("a user is not in the user-name table") }
             guard seenUsers.insert(number).inserted else { throw malformed("user number \(number) appears twice") }
             var u = UserRecord()
-            switch try r.u8() {
-            case 0: u.banned = false
-            case 1: u.banned = true
-            case let b: throw malformed("user number \(number) has banned flag \(b)")
-            }
+            let flags = try r.u8()
+            guard flags <= 3 else { throw malformed("user number \(number) has flags \(flags)") }
+            u.banned = flags & 1 != 0
+            u.forgotten = flags & 2 != 0
             for _ in 0..<(try count("user session", minimumBytes: 16, varint: true)) {
                 let id = try r.sessionID()
                 guard let s = sessions[id] else { throw malformed("user number \(number) lists session \(id), which is absent") }
@@ -205,7 +216,7 @@ enum SnapshotCodec {
                 guard seenDevices.insert(d).inserted else { throw malformed("user number \(number) lists a device twice") }
                 u.devices.append(d)
             }
-            guard !u.isEmpty else { throw malformed("user number \(number) has no sessions, devices or ban") }
+            guard !u.isEmpty else { throw malformed("user number \(number) has no sessions, devices, ban or erasure") }
             users.append((name, u))
         }
         guard owned.count == sessions.count else { throw malformed("\(sessions.count - owned.count) sessions belong to no user") }

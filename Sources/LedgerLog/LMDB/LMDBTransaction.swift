@@ -20,6 +20,24 @@ struct LMDBTransaction {
         }
     }
 
+    /// Looks up a byte-string `key`; nil if absent. The bytes are valid only inside `body`.
+    func get<R>(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var val = MDB_val()
+        let rc = mdb_get(txn, dbi, &k, &val)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "read a key")
+        return try body(UnsafeRawBufferPointer(start: val.mv_data, count: val.mv_size))
+    }
+
+    /// Deletes `key` (every value, in a sorted-duplicates database); nothing if absent.
+    func delete(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        let rc = mdb_del(txn, dbi, &k, nil)
+        if rc == MDB_NOTFOUND { return }
+        try check(rc, "delete a key")
+    }
+
     /// Writes `value` under `key` with `flags` (e.g. `MDB_APPEND`).
     func put(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: Int32) throws(LMDBError) {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))

@@ -1,7 +1,7 @@
 /// JSON values through `Codable`, so that claims and events travel in any encoder's
 /// document (an HTTP body, a test fixture) as the same JSON they serialise to.
 extension JSONValue: Codable {
-    private struct MemberKey: CodingKey {
+    private struct MemberName: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -9,7 +9,7 @@ extension JSONValue: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        if let object = try? decoder.container(keyedBy: MemberKey.self) {
+        if let object = try? decoder.container(keyedBy: MemberName.self) {
             var o: [String: JSONValue] = [:]
             for key in object.allKeys { o[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
             self = .object(o)
@@ -48,8 +48,8 @@ extension JSONValue: Codable {
             var c = encoder.unkeyedContainer()
             for v in a { try c.encode(v) }
         case let .object(o):
-            var c = encoder.container(keyedBy: MemberKey.self)
-            for (k, v) in o { try c.encode(v, forKey: MemberKey(stringValue: k)) }
+            var c = encoder.container(keyedBy: MemberName.self)
+            for (k, v) in o { try c.encode(v, forKey: MemberName(stringValue: k)) }
         }
     }
 }

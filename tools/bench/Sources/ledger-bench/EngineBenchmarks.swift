@@ -19,8 +19,10 @@ enum EngineBenchmarks {
     /// `callers` tasks, each refreshing its own session back to back for `seconds`; beside
     /// them, `forgers` tasks presenting forged refresh tokens (genuine format and session
     /// ids, wrong MAC) back to back, as a flood would.
-    static func refresh(dir: String, callers: Int, seconds: Double, durable: Bool, forgers: Int = 0) async throws {
-        let engine = try await AuthEngine.open(dataDirectory: dir, configuration: configuration(durable: durable))
+    static func refresh(dir: String, callers: Int, seconds: Double, durable: Bool, forgers: Int = 0, sealed: Bool = true) async throws {
+        var c = configuration(durable: durable)
+        c.sealPersonalData = sealed
+        let engine = try await AuthEngine.open(dataDirectory: dir, configuration: c)
         var tokens: [String] = []
         for i in 0..<callers {
             tokens.append(try await engine.login(LoginRequest(user: "user-\(i)", device: Device(label: "bench"))).tokens.refreshToken)
@@ -68,7 +70,7 @@ enum EngineBenchmarks {
         let secs = monotonicSeconds() - start
         let n = done.value
         let commits = engine.log.commitCount - commitsBefore
-        report(["bench": "engine-refresh", "durable": durable, "callers": callers, "forgers": forgers, "refreshes": n,
+        report(["bench": "engine-refresh", "durable": durable, "callers": callers, "forgers": forgers, "sealed": sealed, "refreshes": n,
                 "forgeries_refused": refused.value, "commits": commits,
                 "mean_batch": Double(n) / Double(max(commits, 1)), "seconds": secs, "per_second": Double(n) / secs])
     }

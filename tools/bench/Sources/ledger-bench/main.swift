@@ -34,9 +34,12 @@ case "primitive-sign":
 case "primitive-verify":
     try TokenBenchmarks.primitive(JWSAlgorithm(rawValue: arg(2))!, verify: true, seconds: Double(arg(3))!)
 case "engine-refresh":
-    // engine-refresh DIR CALLERS SECONDS durable|nosync [FORGERS]
+    // engine-refresh DIR CALLERS SECONDS durable|nosync [FORGERS] [sealed|clear]
     try await EngineBenchmarks.refresh(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!, durable: arg(5) == "durable",
-                                       forgers: args.count > 6 ? Int(arg(6))! : 0)
+                                       forgers: args.count > 6 ? Int(arg(6))! : 0, sealed: args.count > 7 ? arg(7) != "clear" : true)
+case "personal-fill":
+    // personal-fill DIR EVENTS sealed|clear
+    try await PersonalDataBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, sealed: arg(4) == "sealed")
 case "engine-login":
     try await EngineBenchmarks.login(dir: arg(2), callers: Int(arg(3))!, seconds: Double(arg(4))!)
 case "engine-check":

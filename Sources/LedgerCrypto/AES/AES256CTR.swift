@@ -1,0 +1,79 @@
+import CCrypto
+import Synchronization
+
+/// AES-256 in counter mode (NIST SP 800-38A) over libcrypto's EVP interface: a stream
+/// cipher, so the ciphertext is exactly as long as the plaintext, and encrypting and
+/// decrypting are the same operation.
+///
+/// Counter mode gives confidentiality only; callers that need integrity get it elsewhere
+/// (AuthLedger's hash chain covers every stored byte). **An IV must never be used twice
+/// under one key**: two messages under the same key and IV leak their XOR.
+///
+/// The key is expanded once, into the one `EVP_CIPHER_CTX` this value owns; each call
+/// only sets the IV. Calls are serialised on that context by a mutex.
+public final class AES256CTR: Sendable {
+    private let context: Mutex<CipherContext>
+
+    public static let keyBytes = 32
+    public static let ivBytes = 16
+
+    public init(key: [UInt8]) throws(CryptoError) {
+        guard key.count == Self.keyBytes else {
+            throw CryptoError(.invalidKey, "an AES-256 key is \(Self.keyBytes) bytes; got \(key.count)")
+        }
+        guard let ctx = EVP_CIPHER_CTX_new() else { throw CryptoError.library("EVP_CIPHER_CTX_new failed") }
+        let ok = key.withUnsafeBufferPointer { EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), nil, $0.baseAddress, nil) }
+        guard ok == 1 else {
+            EVP_CIPHER_CTX_free(ctx)
+            throw CryptoError.library("AES-256-CTR key setup failed")
+        }
+        context = Mutex(CipherContext(ctx))
+    }
+
+    /// XORs `bytes` in place with the key stream that starts at counter block `iv` (16
+    /// bytes), skipping the first `offset` bytes of that stream. With `offset`, several
+    /// fields of one message are encrypted under one IV as consecutive, disjoint slices of
+    /// a single key stream.
+    public func apply(iv: UnsafeRawBufferPointer, offset: Int = 0, to bytes: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        precondition(iv.count == Self.ivBytes, "an AES-CTR IV is 16 bytes")
+        guard bytes.count > 0 else { return }
+        let failed = context.withLock { c -> Bool in
+            guard EVP_EncryptInit_ex(c.pointer, nil, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 1 else { return true }
+            var outLength: Int32 = 0
+            if offset > 0 {
+                // Burn the skipped key stream; offsets are the lengths of a few short fields.
+                var skip = [UInt8](repeating: 0, count: offset)
+                let ok = skip.withUnsafeMutableBufferPointer { s in
+                    EVP_EncryptUpdate(c.pointer, s.baseAddress, &outLength, s.baseAddress, Int32(offset))
+                }
+                guard ok == 1 else { return true }
+            }
+            let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            return EVP_EncryptUpdate(c.pointer, p, &outLength, p, Int32(bytes.count)) != 1 || Int(outLength) != bytes.count
+        }
+        if failed { throw CryptoError.library("AES-256-CTR failed") }
+    }
+
+    /// `bytes` XORed with the key stream at `iv` (from `offset`): encrypts or decrypts.
+    public func apply<IV: ByteStorage>(iv: IV, offset: Int = 0, to bytes: [UInt8]) throws(CryptoError) -> [UInt8] {
+        var out = bytes
+        // The closures are `rethrows`, which loses the error's type: carry it out by hand.
+        let failure: CryptoError? = iv.withUnsafeBytes { ivb in
+            out.withUnsafeMutableBytes { o in
+                do throws(CryptoError) { try apply(iv: ivb, offset: offset, to: o); return nil } catch { return error }
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+}
+
+/// An owned `EVP_CIPHER_CTX`, freed (and with it the expanded key, which libcrypto wipes)
+/// when released.
+///
+/// `@unchecked Sendable`: reached only through the owner's mutex.
+final class CipherContext: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { EVP_CIPHER_CTX_free(pointer) }
+}
