@@ -30,6 +30,9 @@ public final class EventLog: Sendable {
     /// Users' wrapped data keys (``UserKeyChange``); nil only when a read-only open finds
     /// a log no writer of this version has opened.
     let userKeysDB: MDB_dbi?
+    /// The stored part of the log's Merkle tree (``MerkleStore``); nil only for a read-only
+    /// open of a log whose tree no writer has built yet (proofs then hash the records).
+    let merkleDB: MDB_dbi?
     let signal = CommitSignal()
     private let writer: LogWriter?
     private let appendQueue: GroupCommitQueue<[PendingEvent], AppendReceipt>?
@@ -46,7 +49,7 @@ public final class EventLog: Sendable {
             options.readOnly = configuration.readOnly
             options.noSync = configuration.durability == .unsafeNoSync
             options.maxReaders = configuration.maxReaders
-            options.maxDatabases = 4  // log, users, global, userkeys
+            options.maxDatabases = 8  // log, users, global, userkeys, merkle, and room to grow
             let env = try LMDBEnvironment(path: directory, options: options)
             self.env = env
             // DBIs are opened once in a write transaction (read-only: a read transaction)
@@ -61,6 +64,7 @@ public final class EventLog: Sendable {
             globalDB = configuration.readOnly ? try env.read(keepHandles: true, global) : try env.write(global)
             let keys: (LMDBTransaction) throws -> MDB_dbi? = { txn in try UserKeyDatabase.open(env, in: txn) }
             userKeysDB = configuration.readOnly ? try env.read(keepHandles: true, keys) : try env.write(keys)
+            merkleDB = try MerkleStore.open(env, logDB: log, progress: configuration.merkleBuildProgress)
         } catch let e as LMDBError {
             if configuration.readOnly && e.code == MDB_NOTFOUND {
                 throw LogError(.dataDirectory("\(directory) holds no AuthLedger log yet; start a writer there first"))
@@ -73,7 +77,8 @@ public final class EventLog: Sendable {
             writer = nil
             appendQueue = nil
         } else {
-            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, globalDB: globalDB!, userKeysDB: userKeysDB!, configuration: configuration, signal: signal)
+            let writer = LogWriter(env: env, logDB: logDB, usersDB: usersDB, globalDB: globalDB!, userKeysDB: userKeysDB!,
+                                   merkleDB: merkleDB!, configuration: configuration, signal: signal)
             self.writer = writer
             appendQueue = GroupCommitQueue(label: "authledger.log.commit", maxBatch: configuration.maxBatchAppends) { groups in
                 writer.commitEach(groups)

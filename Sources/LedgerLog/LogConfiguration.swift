@@ -25,6 +25,9 @@ public struct LogConfiguration: Sendable {
     public var maxReaders: UInt32 = 510
     /// How often a tail in a read-only process looks for commits made by another process.
     public var foreignCommitPollInterval: Duration = .milliseconds(100)
+    /// Progress of the one-time build of the Merkle tree for a log written before the tree
+    /// existed: (leaves done, leaves in all). Set it to report a long build.
+    public var merkleBuildProgress: (@Sendable (UInt64, UInt64) -> Void)?
 
     public init() {}
 

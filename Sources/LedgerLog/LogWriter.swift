@@ -15,6 +15,7 @@ final class LogWriter: Sendable {
     private let logDB: MDB_dbi
     private let usersDB: MDB_dbi
     private let globalDB: MDB_dbi
+    private let merkleDB: MDB_dbi
     private let userKeysDB: MDB_dbi
     private let configuration: LogConfiguration
     private let signal: CommitSignal
@@ -23,8 +24,10 @@ final class LogWriter: Sendable {
     /// Committed write transactions, for metrics and the average batch size.
     let commits = Atomic<UInt64>(0)
 
-    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, globalDB: MDB_dbi, userKeysDB: MDB_dbi, configuration: LogConfiguration, signal: CommitSignal) {
+    init(env: LMDBEnvironment, logDB: MDB_dbi, usersDB: MDB_dbi, globalDB: MDB_dbi, userKeysDB: MDB_dbi, merkleDB: MDB_dbi,
+         configuration: LogConfiguration, signal: CommitSignal) {
         self.userKeysDB = userKeysDB
+        self.merkleDB = merkleDB
         self.env = env
         self.logDB = logDB
         self.usersDB = usersDB
@@ -68,6 +71,8 @@ final class LogWriter: Sendable {
                     return try env.write { txn in
                         let written = try write(groups, txn, &scratch)
                         try UserKeyDatabase.apply(keyChanges, in: txn, userKeysDB)
+                        // The tree's blocks completed by these records, in the same transaction.
+                        try MerkleStore.appended(through: written.1.position, txn, merkleDB, logDB, scratch.hasher)
                         return written
                     }
                 } catch let e as LMDBError where e.isMapFull {

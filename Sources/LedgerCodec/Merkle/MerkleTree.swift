@@ -17,7 +17,7 @@ public enum MerkleTree {
     }
 
     /// The largest power of two smaller than `n` (n ≥ 2): where RFC 9162 splits a range.
-    static func split(_ n: UInt64) -> UInt64 {
+    package static func split(_ n: UInt64) -> UInt64 {
         var k: UInt64 = 1
         while k << 1 < n { k <<= 1 }
         return k
