@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
         .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
         .library(name: "LedgerServer", targets: ["LedgerServer"]),
+        .library(name: "LedgerEdge", targets: ["LedgerEdge"]),
         .executable(name: "authledger", targets: ["authledger"]),
     ],
     dependencies: [
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // C shims: a module map and a header each, nothing else.
@@ -81,6 +83,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The edge library: verifies access tokens locally and keeps the revoked set by
+        // following the server's revocation stream. Links no LMDB and no HTTP server.
+        .target(
+            name: "LedgerEdge",
+            dependencies: [
+                "LedgerCodec", "LedgerTokens", "LedgerCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
         // Links no LMDB, like every process that only decodes events.
@@ -107,6 +122,16 @@ let package = Package(
             dependencies: [
                 "LedgerServer", "LedgerEngine", "LedgerTesting", "authledger",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LedgerEdgeTests",
+            // Depends on the executable so `swift test` builds it; the live tests run it.
+            dependencies: [
+                "LedgerEdge", "LedgerTokens", "LedgerCodec", "LedgerCrypto", "LedgerTesting", "authledger",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
