@@ -15,7 +15,9 @@ let package = Package(
         .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
         .library(name: "LedgerServer", targets: ["LedgerServer"]),
         .library(name: "LedgerEdge", targets: ["LedgerEdge"]),
+        .library(name: "LedgerEdgeHummingbird", targets: ["LedgerEdgeHummingbird"]),
         .executable(name: "authledger", targets: ["authledger"]),
+        .executable(name: "edge-example", targets: ["EdgeExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -96,6 +98,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A Hummingbird middleware over LedgerEdge, apart so the library needs no Hummingbird.
+        .target(
+            name: "LedgerEdgeHummingbird",
+            dependencies: [
+                "LedgerEdge", "LedgerTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        // `edge-example`: a service protecting a route with the middleware (README, docs/EDGE.md).
+        .executableTarget(
+            name: "EdgeExample",
+            dependencies: [
+                "LedgerEdge", "LedgerEdgeHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
         // Links no LMDB, like every process that only decodes events.
@@ -127,9 +150,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerEdgeTests",
-            // Depends on the executable so `swift test` builds it; the live tests run it.
+            // Depends on the executables so `swift test` builds them; the live tests run them.
             dependencies: [
-                "LedgerEdge", "LedgerTokens", "LedgerCodec", "LedgerCrypto", "LedgerTesting", "authledger",
+                "LedgerEdge", "LedgerEdgeHummingbird", "LedgerTokens", "LedgerCodec", "LedgerCrypto", "LedgerTesting",
+                "authledger", "EdgeExample",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
