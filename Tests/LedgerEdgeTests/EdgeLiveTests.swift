@@ -215,3 +215,52 @@ struct EdgeLiveTests {
     }
 }
 
+@Suite("Other languages: the Python edge verifier", .serialized)
+struct PythonEdgeTests {
+    @Test("tools/edge_verify.py (PyJWT plus subscriber.py's Follower) accepts a token, refuses it once revoked, and follows a server restart")
+    func pythonEdge() async throws {
+        let server = try AuthLedgerProcess()
+        defer { try? server.stop() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("tools/edge_verify.py").path
+        p.arguments = ["python3", script, "--url", server.base, "--key", server.key]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate() }
+        var buffered = Data()
+        func ask(_ token: String) throws -> [String: Any] {
+            input.fileHandleForWriting.write(Data((token + "\n").utf8))
+            while !buffered.contains(UInt8(ascii: "\n")) {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { throw TestError("edge_verify.py ended") }
+                buffered.append(chunk)
+            }
+            let end = buffered.firstIndex(of: UInt8(ascii: "\n"))!
+            let line = buffered[buffered.startIndex..<end]
+            buffered = Data(buffered[(end + 1)...])
+            return try JSONSerialization.jsonObject(with: line) as? [String: Any] ?? [:]
+        }
+        func waitFor(_ token: String, _ expected: String) async throws -> Bool {
+            for _ in 0..<200 {
+                let answer = try ask(token)
+                if (answer["ok"] as? Bool == true ? "ok" : answer["error"] as? String) == expected { return true }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return false
+        }
+        let a = try await server.login("alice"), b = try await server.login("bob")
+        #expect(try await waitFor(a.token, "ok"))
+        #expect(try ask("not.a.token")["error"] as? String == "invalid_token")
+        try await server.revoke("alice", a.session)
+        #expect(try await waitFor(a.token, "revoked"))
+        try server.stop()
+        try server.start()
+        try await server.revoke("bob", b.session)
+        #expect(try await waitFor(b.token, "revoked"))
+    }
+}
