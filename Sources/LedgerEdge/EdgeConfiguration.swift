@@ -1,6 +1,7 @@
 import LedgerCodec
 import LedgerTokens
 import Logging
+import Metrics
 
 /// Everything an ``EdgeVerifier`` needs, as one value with defaults.
 public struct EdgeConfiguration: Sendable {
@@ -33,6 +34,8 @@ public struct EdgeConfiguration: Sendable {
     public var logger = Logger(label: "authledger.edge")
     /// Prefix of the metric names (see docs/EDGE.md).
     public var metricsPrefix = "authledger_edge"
+    /// Where the metrics go; nil: the factory the process bootstrapped (`MetricsSystem`).
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(server: String, apiKey: String, policy: VerificationPolicy) {
         var server = server

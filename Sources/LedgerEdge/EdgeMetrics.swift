@@ -13,16 +13,17 @@ struct EdgeMetrics: Sendable {
     let revoked: Counter
     let refusedBehind: Counter
 
-    init(prefix: String) {
-        lagEvents = Gauge(label: prefix + "_lag_events")
-        lagSeconds = Gauge(label: prefix + "_lag_seconds")
-        connected = Gauge(label: prefix + "_connected")
-        behind = Gauge(label: prefix + "_behind")
-        revokedSessions = Gauge(label: prefix + "_revoked_sessions")
-        stateLoads = Counter(label: prefix + "_state_loads_total")
-        connections = Counter(label: prefix + "_stream_connections_total")
-        revoked = Counter(label: prefix + "_refused_total", dimensions: [("reason", "revoked")])
-        refusedBehind = Counter(label: prefix + "_refused_total", dimensions: [("reason", "behind")])
+    init(prefix: String, factory: (any MetricsFactory)?) {
+        let f = factory ?? MetricsSystem.factory
+        lagEvents = Gauge(label: prefix + "_lag_events", factory: f)
+        lagSeconds = Gauge(label: prefix + "_lag_seconds", factory: f)
+        connected = Gauge(label: prefix + "_connected", factory: f)
+        behind = Gauge(label: prefix + "_behind", factory: f)
+        revokedSessions = Gauge(label: prefix + "_revoked_sessions", factory: f)
+        stateLoads = Counter(label: prefix + "_state_loads_total", factory: f)
+        connections = Counter(label: prefix + "_stream_connections_total", factory: f)
+        revoked = Counter(label: prefix + "_refused_total", dimensions: [("reason", "revoked")], factory: f)
+        refusedBehind = Counter(label: prefix + "_refused_total", dimensions: [("reason", "behind")], factory: f)
     }
 
     func report(_ status: EdgeStatus) {

@@ -36,7 +36,7 @@ public final class EdgeVerifier: Service, Sendable {
     public init(configuration: EdgeConfiguration, httpClient: HTTPClient = .shared) {
         self.configuration = configuration
         self.client = httpClient
-        self.metrics = EdgeMetrics(prefix: configuration.metricsPrefix)
+        self.metrics = EdgeMetrics(prefix: configuration.metricsPrefix, factory: configuration.metricsFactory)
         let (server, timeout, client) = (configuration.server, configuration.requestTimeout, httpClient)
         self.keys = KeySetCache(policy: configuration.policy, refetchInterval: configuration.unknownKeyRefetchInterval,
                                 defaultLifetime: configuration.defaultKeySetLifetime) {

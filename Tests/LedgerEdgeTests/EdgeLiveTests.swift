@@ -2,6 +2,7 @@ import Foundation
 import LedgerCrypto
 import LedgerEdge
 import LedgerTokens
+import MetricsTestKit
 import Testing
 
 /// The edge library against a real `authledger serve` that the test starts (and stops, and
@@ -128,10 +129,16 @@ struct EdgeLiveTests {
     func failClosedAndRecover() async throws {
         let server = try AuthLedgerProcess()
         defer { try? server.stop() }
-        let (verifier, task) = try await follow(server) { $0.failure = .failClosed(after: .seconds(3)) }
+        let metrics = TestMetrics()
+        let (verifier, task) = try await follow(server) {
+            $0.failure = .failClosed(after: .seconds(3))
+            $0.metricsFactory = metrics
+            $0.maintenanceInterval = .milliseconds(100)
+        }
         defer { task.cancel() }
         let (token, _) = try await server.login()
         _ = try await verifier.verify(token)
+        #expect(await waitFor { (try? metrics.expectGauge("authledger_edge_connected").lastValue) == 1 })
         try server.stop()
         // Still accepted while within the limit…
         _ = try await verifier.verify(token)
@@ -140,9 +147,15 @@ struct EdgeLiveTests {
         #expect(after > .seconds(1))
         #expect(verifier.status.behind && !verifier.status.connected)
         do { _ = try await verifier.verify(token) } catch { #expect(error.reason.contains("fail closed")) }
+        // The same state through swift-metrics.
+        #expect(await waitFor { (try? metrics.expectGauge("authledger_edge_behind").lastValue) == 1 })
+        #expect(try metrics.expectGauge("authledger_edge_connected").lastValue == 0)
+        #expect(try metrics.expectGauge("authledger_edge_lag_seconds").lastValue ?? 0 > 3)
+        #expect(try metrics.expectCounter("authledger_edge_refused_total", [("reason", "behind")]).totalValue >= 1)
         try server.start()
         #expect(await waitFor { (try? await verifier.verify(token)) != nil })
         #expect(!verifier.status.behind)
+        #expect(await waitFor { (try? metrics.expectGauge("authledger_edge_behind").lastValue) == 0 })
     }
 
     @Test("fail open: past the limit, signature-valid tokens are accepted and known revocations still refused")
