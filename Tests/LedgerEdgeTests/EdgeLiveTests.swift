@@ -276,4 +276,82 @@ struct PythonEdgeTests {
         try await server.revoke("bob", b.session)
         #expect(try await waitFor(b.token, "revoked"))
     }
+
+    @Test("tools/subscriber.py, its position unknown to a server restored from an older backup, is answered 409 and reloads the state")
+    func subscriberReloads() async throws {
+        let server = try AuthLedgerProcess()
+        defer { try? server.stop() }
+        let victim = try await server.login("victim")
+        try server.stop()
+        let backup = server.dir.path + ".backup"
+        try copyTree(server.dir.path, backup)
+        defer { try? FileManager.default.removeItem(atPath: backup) }
+        try server.start()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("tools/subscriber.py").path
+        p.arguments = ["python3", script, "--url", server.base, "--key", server.key, "--heartbeats", "--state"]
+        let output = Pipe()
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate() }
+        // Reads block; a subscriber that stops answering is ended, which fails the test.
+        let watchdog = Task { [p] in
+            try await Task.sleep(for: .seconds(60))
+            p.terminate()
+        }
+        defer { watchdog.cancel() }
+        let lines = LineReader(output.fileHandleForReading)
+        for user in ["x", "y", "z"] { _ = try await server.login(user) }
+        let ahead = try await server.head()
+        // Wait until a heartbeat has carried the subscriber past the backup's head.
+        while true {
+            let line = try #require(lines.next())
+            if let beat = line["heartbeat"] as? Int, beat >= Int(ahead) { break }
+        }
+        try server.stop()
+        try FileManager.default.removeItem(atPath: server.dir.path)
+        try copyTree(backup, server.dir.path)
+        try server.start()
+        try await server.revoke("victim", victim.session)
+        var reloaded = false
+        while true {
+            let line = try #require(lines.next())
+            if line["state"] != nil { reloaded = true }
+            if let sessions = line["sessions"] as? [String], sessions == [victim.session] { break }
+            if let revoked = (line["state"] as? [String: Any])?["revoked"] as? [String], revoked.contains(victim.session) { break }
+        }
+        #expect(reloaded)
+    }
+
+    func copyTree(_ from: String, _ to: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/cp")
+        p.arguments = ["-a", from, to]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestError("cp -a \(from) \(to) failed") }
+    }
+}
+
+/// JSON lines from a pipe, one at a time (nil at the end of the output).
+final class LineReader {
+    let handle: FileHandle
+    var buffered = Data()
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func next() -> [String: Any]? {
+        while true {
+            if let end = buffered.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffered[buffered.startIndex..<end]
+                buffered = Data(buffered[(end + 1)...])
+                return (try? JSONSerialization.jsonObject(with: line) as? [String: Any]) ?? [:]
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { return nil }
+            buffered.append(chunk)
+        }
+    }
 }
