@@ -21,6 +21,8 @@ final class KeySetCache: Sendable {
     }
 
     private let state = Mutex(State())
+    /// How long after a failed fetch the next one may start.
+    static let retryAfterFailure = Duration.seconds(1)
     private let policy: VerificationPolicy
     private let refetchInterval: Duration
     private let defaultLifetime: Duration
@@ -58,6 +60,9 @@ final class KeySetCache: Sendable {
             if stale { _ = startFetch() }
             return verifier
         }
+        guard stale else {
+            throw EdgeError(.keysUnavailable, "the key set could not be fetched a moment ago", remedy: "check that the server is reachable at the configured URL; retried within a second")
+        }
         return try await wait(startFetch())
     }
 
@@ -88,7 +93,13 @@ final class KeySetCache: Sendable {
         s.fetches += 1
         let task = Task { [self] in
             defer { state.withLock { $0.inFlight = nil } }
-            let fetched = try await fetch()
+            let fetched: Fetched
+            do { fetched = try await fetch() } catch {
+                // Keep using the keys held, and do not try again on the very next request:
+                // a server that is down must not receive one fetch per request.
+                state.withLock { $0.freshUntil = .now + Self.retryAfterFailure }
+                throw error
+            }
             let verifier = AccessTokenVerifier(keys: fetched.keys, policy: policy)
             state.withLock { s in
                 s.verifier = verifier
