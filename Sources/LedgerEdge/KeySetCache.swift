@@ -21,15 +21,17 @@ final class KeySetCache: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How long after a failed fetch the next one may start.
-    static let retryAfterFailure = Duration.seconds(1)
     private let policy: VerificationPolicy
     private let refetchInterval: Duration
     private let defaultLifetime: Duration
+    /// How long after a failed fetch the next one may start.
+    private let retryAfterFailure: Duration
     private let fetch: @Sendable () async throws -> Fetched
 
-    init(policy: VerificationPolicy, refetchInterval: Duration, defaultLifetime: Duration, fetch: @escaping @Sendable () async throws -> Fetched) {
+    init(policy: VerificationPolicy, refetchInterval: Duration, defaultLifetime: Duration, retryAfterFailure: Duration = .seconds(1),
+         fetch: @escaping @Sendable () async throws -> Fetched) {
         self.policy = policy
+        self.retryAfterFailure = retryAfterFailure
         self.refetchInterval = refetchInterval
         self.defaultLifetime = defaultLifetime
         self.fetch = fetch
@@ -97,7 +99,7 @@ final class KeySetCache: Sendable {
             do { fetched = try await fetch() } catch {
                 // Keep using the keys held, and do not try again on the very next request:
                 // a server that is down must not receive one fetch per request.
-                state.withLock { $0.freshUntil = .now + Self.retryAfterFailure }
+                state.withLock { $0.freshUntil = .now + retryAfterFailure }
                 throw error
             }
             let verifier = AccessTokenVerifier(keys: fetched.keys, policy: policy)
