@@ -14,7 +14,10 @@ let package = Package(
         .library(name: "LedgerEngine", targets: ["LedgerEngine"]),
         .library(name: "LedgerTesting", targets: ["LedgerTesting"]),
         .library(name: "LedgerServer", targets: ["LedgerServer"]),
+        .library(name: "LedgerEdge", targets: ["LedgerEdge"]),
+        .library(name: "LedgerEdgeHummingbird", targets: ["LedgerEdgeHummingbird"]),
         .executable(name: "authledger", targets: ["authledger"]),
+        .executable(name: "edge-example", targets: ["EdgeExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // C shims: a module map and a header each, nothing else.
@@ -81,6 +85,40 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The edge library: verifies access tokens locally and keeps the revoked set by
+        // following the server's revocation stream. Links no LMDB and no HTTP server.
+        .target(
+            name: "LedgerEdge",
+            dependencies: [
+                "LedgerCodec", "LedgerTokens", "LedgerCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // A Hummingbird middleware over LedgerEdge, apart so the library needs no Hummingbird.
+        .target(
+            name: "LedgerEdgeHummingbird",
+            dependencies: [
+                "LedgerEdge", "LedgerTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        // `edge-example`: a service protecting a route with the middleware (README, docs/EDGE.md).
+        .executableTarget(
+            name: "EdgeExample",
+            dependencies: [
+                "LedgerEdge", "LedgerEdgeHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto"], swiftSettings: strict),
         // Links no LMDB, like every process that only decodes events.
@@ -112,6 +150,19 @@ let package = Package(
             dependencies: [
                 "LedgerServer", "LedgerEngine", "LedgerTesting", "authledger",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LedgerEdgeTests",
+            // Depends on the executables so `swift test` builds them; the live tests run them.
+            dependencies: [
+                "LedgerEdge", "LedgerEdgeHummingbird", "LedgerTokens", "LedgerCodec", "LedgerCrypto", "LedgerTesting",
+                "authledger", "EdgeExample",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

@@ -4,7 +4,7 @@
 # baseline (so both see the same machine state), and prints medians and ratios as the
 # Markdown tables in BENCHMARKS.md.
 #
-#   tools/bench.sh [log|tokens|engine|snapshots|personal|all] [ROUNDS]     (default: all, 5 rounds)
+#   tools/bench.sh [log|tokens|engine|snapshots|personal|edge|all] [ROUNDS]     (default: all, 5 rounds)
 #
 # Raw JSON lines are kept in $OUT (default .build-bench/results.jsonl).
 set -euo pipefail
@@ -140,14 +140,28 @@ run_personal() {
     rm -rf "$sealed" "$clear"
 }
 
+run_edge() {
+    # The edge library against a release `authledger serve` built from this checkout.
+    swift build -c release --product authledger >&2
+    local server="$PWD/.build/release/authledger" dir
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "edge round $round/$ROUNDS" >&2
+        dir=$(fresh edge); mkdir -p "$dir"
+        emit edge-verify "$round" "$($SWIFT edge-verify "$server" "$dir" 3 2>/dev/null)"
+        dir=$(fresh edge); mkdir -p "$dir"
+        emit edge-propagation "$round" "$($SWIFT edge-propagation "$server" "$dir" 200 2>/dev/null)"
+    done
+}
+
 case "$SUITE" in
     personal) run_personal ;;
     log) run_log ;;
     tokens) run_tokens ;;
     engine) run_engine ;;
     snapshots) run_snapshots ;;
-    all) run_log; run_tokens; run_engine; run_snapshots; run_personal ;;
-    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, personal, all)" >&2; exit 2 ;;
+    edge) run_edge ;;
+    all) run_log; run_tokens; run_engine; run_snapshots; run_personal; run_edge ;;
+    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, personal, edge, all)" >&2; exit 2 ;;
 esac
 rm -rf "$WORK"
 python3 tools/bench_summary.py "$OUT"

@@ -51,6 +51,19 @@ if any(p.startswith(("sign-", "verify-")) for p in by_pair):
                   f"| {fmt(field(p, 'tokens-vs-jwtkit', 'per_second'))} | {fmt(field(p, 'tokens-vs-jwtkit', 'baseline_per_second'))} "
                   f"| {field(p, 'tokens-vs-jwtkit', 'ratio'):.2f}× |")
     print()
+if "edge-verify" in by_pair:
+    v = by_pair["edge-verify"]["edge-verify"]
+    print("| edge (LedgerEdge) | per second | bare ES256 verification (/s) | ratio (range over rounds) |")
+    print("|---|---:|---:|---:|")
+    print(f"| `verify` with the revocation check ({v[0]['revoked_held']} revoked sessions held) | {fmt(med([r['per_second'] for r in v]))} "
+          f"| {fmt(med([r['bare_per_second'] for r in v]))} | {med([r['ratio'] for r in v]):.0%} "
+          f"({min(r['ratio'] for r in v):.0%}–{max(r['ratio'] for r in v):.0%}) |")
+    print()
+if "edge-propagation" in by_pair:
+    e = by_pair["edge-propagation"]["edge-propagation"]
+    print(f"Revocation propagation, revoke call sent → edge refuses ({e[0]['n']} revocations per round): "
+          f"p50 {med([r['p50_ms'] for r in e]):.2f} ms, p99 {med([r['p99_ms'] for r in e]):.2f} ms, worst {max(r['max_ms'] for r in e):.2f} ms; "
+          f"after the call's answer: p50 {med([r['after_answer_p50_ms'] for r in e]):.2f} ms, p99 {med([r['after_answer_p99_ms'] for r in e]):.2f} ms.\n")
 if "signing" in by_pair:
     raw = rate("signing", "raw-sign")
     ours = rate("signing", "sign-all-cores")

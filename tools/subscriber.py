@@ -69,7 +69,8 @@ class Follower:
 
     def events(self, types=None, until=None, max_reconnects=100):
         """Yields (kind, data) for each event and heartbeat after self.position, reconnecting
-        with Last-Event-ID on a dropped connection; stops at `until` if given."""
+        with Last-Event-ID on a dropped connection, and ("state", …) after reloading the
+        state when the server no longer knows the position (409); stops at `until` if given."""
         query = "?types=" + ",".join(sorted(types or REVOCATION_TYPES))
         if until is not None:
             query += "&until=%d" % until
@@ -86,7 +87,17 @@ class Follower:
                             event = json.loads(data)
                             yield kind, event
                             self.position = int(event_id)
-                return
+                # A clean end (the server shutting down, or `until` reached): reconnect from
+                # the last position unless `until` was reached.
+                time.sleep(0.1)
+            except urllib.error.HTTPError as e:
+                if e.code != 409:
+                    raise
+                # The server's log ends before our position (restored from an older backup,
+                # or replaced): following on would skip events, so start again from the state.
+                print("the server does not know position %d; reloading the revocation state" % self.position, file=sys.stderr)
+                self.load_state()
+                yield "state", {"position": self.position, "revoked": sorted(self.revoked)}
             except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
                 reconnects += 1
                 if reconnects > max_reconnects:
@@ -136,6 +147,9 @@ def main():
     else:
         follower.position = args.start - 1
     for kind, data in follower.events(until=args.until):
+        if kind == "state":
+            print(json.dumps({"state": data}), flush=True)
+            continue
         if kind == "heartbeat":
             if args.heartbeats:
                 print(json.dumps({"heartbeat": data["position"]}), flush=True)

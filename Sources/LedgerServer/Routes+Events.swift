@@ -39,6 +39,14 @@ extension Routes {
         } else {
             start = engine.statistics.position + 1
         }
+        // A position past the head is one this log never had (it was restored from an older
+        // backup or replaced): waiting for the log to reach it would skip every event in
+        // between, so the subscriber is told to start again from the revocation state.
+        let head = engine.statistics.position
+        guard start <= head + 1 else {
+            throw Problem(.conflict, "position-unknown", "The log has no such position",
+                          detail: "the log ends at position \(head), before \(start - 1); load GET /v1/revocations again and follow from its position")
+        }
         let until = try position(query.get("until").map { String($0) }, "until")
         let types = try Self.eventTypes(query.get("types").map { String($0) })
         let tail = engine.tail(from: start, types: types)

@@ -47,6 +47,22 @@ struct EventStreamTests {
         }
     }
 
+    @Test("a position past the head (a log restored from an older backup) is 409 position-unknown, not a silent wait; the head itself is fine")
+    func positionUnknown() async throws {
+        let fixture = ServerFixture()
+        try await fixture.withRouter { client, engine in
+            _ = try await client.login(fixture)
+            let head = engine.statistics.position
+            var h: HTTPFields = [:]
+            h[HTTPField.Name("Last-Event-ID")!] = String(head + 1)
+            try await client.send(.get, "/v1/events", key: fixture.key(.eventsRead), headers: h).expectProblem(.conflict, "position-unknown")
+            try await client.send(.get, "/v1/events?from=\(head + 2)", key: fixture.key(.eventsRead)).expectProblem(.conflict, "position-unknown")
+            h[HTTPField.Name("Last-Event-ID")!] = String(head)
+            let atHead = try await client.send(.get, "/v1/events?until=\(head)", key: fixture.key(.eventsRead), headers: h)
+            #expect(atHead.status == .ok)
+        }
+    }
+
     @Test("the revocation state names the revoked sessions with refuse-until times, at a position with its chain hash")
     func revocationState() async throws {
         let fixture = ServerFixture()

@@ -17,6 +17,8 @@ let package = Package(
         .package(path: "../.."),
         // Baseline only: never a dependency of the product.
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
+        // The edge benchmarks' HTTP calls (already under LedgerEdge).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // The raw libcrypto baseline, also built into tools/crypto-raw-bench.
@@ -30,6 +32,8 @@ let package = Package(
                 .product(name: "LedgerCrypto", package: product),
                 .product(name: "LedgerTokens", package: product),
                 .product(name: "LedgerEngine", package: product),
+                .product(name: "LedgerEdge", package: product),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

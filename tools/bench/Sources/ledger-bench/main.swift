@@ -58,6 +58,12 @@ case "snapshot":
     try SnapshotBenchmarks.snapshot(dir: arg(2))
 case "snapshot-holdup":
     try await SnapshotBenchmarks.holdUp(dir: arg(2))
+case "edge-verify":
+    // edge-verify AUTHLEDGER_BINARY DIR SECONDS
+    try await EdgeBenchmarks.verify(binary: arg(2), dir: arg(3), seconds: Double(arg(4))!)
+case "edge-propagation":
+    // edge-propagation AUTHLEDGER_BINARY DIR COUNT
+    try await EdgeBenchmarks.propagation(binary: arg(2), dir: arg(3), count: Int(arg(4))!)
 case "log-fill":
     // log-fill DIR EVENTS USERS
     try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)
