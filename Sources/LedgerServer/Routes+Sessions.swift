@@ -13,6 +13,7 @@ extension Routes {
         v1.post("users/:user/sessions/:session/revoke") { request, context in try await revoke(request, context) }
         v1.put("users/:user/ban") { request, context in try await ban(request, context) }
         v1.delete("users/:user/ban") { request, context in try await unban(request, context) }
+        v1.post("users/:user/forget") { request, context in try await forget(request, context) }
         v1.get("users/:user/history") { request, context in try history(request, context) }
     }
 
@@ -105,6 +106,16 @@ extension Routes {
         let key = try authorize(request, &context, .admin)
         let user = try user(context)
         try await command("unban") { () async throws(EngineError) in try await engine.unban(user: user, actor: "apikey:" + key.keyID) }
+        return Response(status: .noContent)
+    }
+
+    /// Forgets the user: every session ends, the user's data key is destroyed (their
+    /// personal fields in the log can no longer be read), and the id is retired.
+    func forget(_ request: Request, _ context: ServerContext) async throws -> Response {
+        var context = context
+        let key = try authorize(request, &context, .admin)
+        let user = try user(context)
+        try await command("forget") { () async throws(EngineError) in try await engine.forget(user: user, actor: "apikey:" + key.keyID) }
         return Response(status: .noContent)
     }
 

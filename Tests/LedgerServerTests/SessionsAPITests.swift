@@ -74,6 +74,27 @@ struct SessionsAPITests {
         }
     }
 
+    @Test("forget (admin only) ends the user's sessions, erases their fields and retires the id")
+    func forget() async throws {
+        let fixture = ServerFixture()
+        try await fixture.withRouter { client, engine in
+            let s = try await client.login(fixture, user: "gina", label: "Gina's Pixel")
+            let before = try await client.send(.get, "/v1/users/gina/history", key: fixture.key(.sessionsRead))
+            #expect(before.text.contains("Gina's Pixel"))
+            let denied = try await client.send(.post, "/v1/users/gina/forget", key: fixture.key(.sessionsWrite))
+            try denied.expectProblem(.forbidden, "forbidden")
+            let forgot = try await client.send(.post, "/v1/users/gina/forget", key: fixture.key(.admin))
+            #expect(forgot.status == .noContent)
+            #expect(engine.isRevoked(session: SessionID(hex: s.string("session"))!))
+            let refused = try await client.send(.post, "/v1/sessions", key: fixture.key(.sessionsWrite),
+                                                json: #"{"user":"gina","device_label":"Phone"}"#)
+            try refused.expectProblem(.forbidden, "user-forgotten")
+            let history = try await client.send(.get, "/v1/users/gina/history", key: fixture.key(.sessionsRead))
+            #expect(history.status == .ok)
+            #expect(!history.text.contains("Gina's Pixel") && history.text.contains("erased"))
+        }
+    }
+
     @Test("history pages by position: next is where the following page starts")
     func historyPaging() async throws {
         let fixture = ServerFixture()
