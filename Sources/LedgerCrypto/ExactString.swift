@@ -1,3 +1,5 @@
+import Glibc
+
 /// A string that is equal to another only if their UTF-8 bytes are equal.
 ///
 /// Swift's `String` compares by Unicode canonical equivalence, so `"José"` with a
@@ -23,6 +25,9 @@ extension String {
     /// Whether the two strings hold the same UTF-8 bytes (not merely canonically
     /// equivalent characters, which is what `==` compares).
     package func hasSameBytes(as other: String) -> Bool {
-        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+        var a = self, b = other
+        return a.withUTF8 { x in
+            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        }
     }
 }
