@@ -100,7 +100,11 @@ public enum EventType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     public static let annotations: ClosedRange<UInt8> = 192...254
 
     /// Whether a record of type `code` is an annotation this build does not know, to be skipped.
-    public static func isUnknownAnnotation(_ code: UInt8) -> Bool { annotations.contains(code) && EventType(rawValue: code) == nil }
+    @inlinable
+    public static func isUnknownAnnotation(_ code: UInt8) -> Bool {
+        // Literal bounds (the same as ``annotations``): replay asks this of every record.
+        code >= 192 && code <= 254 && EventType(rawValue: code) == nil
+    }
 
     public init?(name: String) {
         guard let t = EventType.allCases.first(where: { $0.description == name }) else { return nil }

@@ -34,7 +34,7 @@ public struct RecordView {
 
     /// Whether the record is an annotation of a type this build does not know, which every
     /// reader skips (see `EventType.annotations`).
-    public var isUnknownAnnotation: Bool { EventType.isUnknownAnnotation(type) }
+    @inlinable public var isUnknownAnnotation: Bool { EventType.isUnknownAnnotation(type) }
 
     /// Whether the record belongs to a user (global events, such as key changes, do not).
     @inlinable public var hasUser: Bool { bytes[3] > 0 }
