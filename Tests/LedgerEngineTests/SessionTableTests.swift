@@ -1,5 +1,6 @@
 @testable import LedgerEngine
 import LedgerCodec
+import LedgerTesting
 import Testing
 
 @Suite("Session table")

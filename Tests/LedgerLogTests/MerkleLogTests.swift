@@ -18,7 +18,7 @@ struct MerkleLogTests {
     func maintained(seed: UInt64) async throws {
         let dir = TemporaryDirectory()
         let log = try openLog(dir)
-        var rng = SeededLogGenerator(state: seed)
+        var rng = SeededGenerator(state: seed)
         var roots: [SHA256Digest] = [MerkleTree.emptyRoot]
         while try log.head().position < 700 {
             let n = Int.random(in: 1...(Bool.random(using: &rng) ? 3 : 90), using: &rng)
@@ -94,15 +94,4 @@ final class ProgressLog: Sendable {
     private let reports = Mutex<[(UInt64, UInt64)]>([])
     func add(_ done: UInt64, _ all: UInt64) { reports.withLock { $0.append((done, all)) } }
     var values: [(UInt64, UInt64)] { reports.withLock { $0 } }
-}
-
-struct SeededLogGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
 }
