@@ -10,19 +10,26 @@ public struct RecordView {
     public let position: UInt64
     @usableFromInline package let bytes: UnsafeRawBufferPointer
 
-    /// Checks the envelope; never trusts lengths it has not bounded.
+    /// Checks the envelope; never trusts lengths it has not bounded. Inlinable: the log's
+    /// scans build one view per record, from another module.
+    @inlinable
     package init(position: UInt64, bytes: UnsafeRawBufferPointer) throws(RecordError) {
         self.position = position
         self.bytes = bytes
-        guard bytes.count >= RecordLayout.minimumSize else {
-            throw RecordError(.corrupt(position: position, "record is \(bytes.count) bytes, shorter than the \(RecordLayout.minimumSize)-byte minimum"))
+        guard bytes.count >= RecordLayout.minimumSize, bytes[0] == RecordLayout.format,
+              RecordLayout.minimumSize + Int(bytes[3]) <= bytes.count else {
+            throw Self.envelopeError(position: position, bytes: bytes)
         }
-        guard bytes[0] == RecordLayout.format else {
-            throw RecordError(.unsupportedFormat(position: position, format: bytes[0]))
+    }
+
+    /// Why an envelope is refused (out of line: only damaged or newer records get here).
+    @usableFromInline
+    static func envelopeError(position: UInt64, bytes: UnsafeRawBufferPointer) -> RecordError {
+        if bytes.count < RecordLayout.minimumSize {
+            return RecordError(.corrupt(position: position, "record is \(bytes.count) bytes, shorter than the \(RecordLayout.minimumSize)-byte minimum"))
         }
-        guard RecordLayout.minimumSize + Int(bytes[3]) <= bytes.count else {
-            throw RecordError(.corrupt(position: position, "user id length \(bytes[3]) runs past the record's end"))
-        }
+        if bytes[0] != RecordLayout.format { return RecordError(.unsupportedFormat(position: position, format: bytes[0])) }
+        return RecordError(.corrupt(position: position, "user id length \(bytes[3]) runs past the record's end"))
     }
 
     @inlinable public var type: UInt8 { bytes[1] }
