@@ -171,7 +171,9 @@ public final class EdgeVerifier: Service, Sendable {
             f.state = state
             f.loaded = true
             f.lastWord = .now
-            f.serverPosition = max(state.position, f.serverPosition)
+            // The server's head now: after a restore from an older backup it is lower than
+            // the head seen before, and lag must be measured against it.
+            f.serverPosition = state.position
             f.stateLoads += 1
         }
         metrics.stateLoads.increment()
@@ -188,7 +190,7 @@ public final class EdgeVerifier: Service, Sendable {
             throw EdgeError(.positionUnknown, "the server's log ends at position \(head), before ours (\(position))",
                             remedy: "none: the revocation state is reloaded")
         }
-        following.withLock { $0.serverPosition = max($0.serverPosition, head) }
+        following.withLock { $0.serverPosition = head }
         let response = try await ServerCalls.openStream(client, configuration, after: position)
         opened = true
         following.withLock { $0.connected = true; $0.connections += 1 }

@@ -51,3 +51,22 @@ extension EventLog {
         try translatingErrors { try env.write { txn in try check(mdb_drop(txn.txn, merkleDB, 1), "drop the Merkle tree") } }
     }
 }
+
+extension EventLog {
+    /// How many leaves the stored tree covers (nil: no tree). For tests.
+    func merkleCoveredForTesting() throws -> UInt64? {
+        guard let merkleDB else { return nil }
+        return try translatingErrors { try env.read { txn in try MerkleStore.covered(txn, merkleDB) } }
+    }
+
+    /// Whether the stored tree holds the node at `level` and `index`. For tests.
+    func merkleNodeStoredForTesting(level: UInt64, index: UInt64) throws -> Bool {
+        try translatingErrors { try env.read { txn in try MerkleStore.node(level: level, index: index, txn, merkleDB) != nil } }
+    }
+
+    /// Rolls the coverage mark back, as a build interrupted part way leaves it. For tests.
+    func setMerkleCoveredForTesting(_ leaves: UInt64) throws {
+        guard let merkleDB else { return }
+        try translatingErrors { try env.write { txn in try MerkleStore.setCoveredForTesting(leaves, txn, merkleDB) } }
+    }
+}

@@ -154,17 +154,21 @@ public final class EventLog: Sendable {
 
     /// Size and shape of the log on disk.
     public func statistics() throws(LogError) -> LogStatistics {
-        do {
-            let (records, indexEntries) = try env.read { txn in (try txn.count(logDB), try txn.count(usersDB)) }
-            var st = stat()
-            let fileSize = stat(directory + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
-            var info = MDB_envinfo()
-            mdb_env_info(env.env, &info)
-            var est = MDB_stat()
-            mdb_env_stat(env.env, &est)
-            return LogStatistics(records: records, userIndexEntries: indexEntries, fileBytes: fileSize,
-                                 usedBytes: (info.me_last_pgno + 1) * Int(est.ms_psize), mapBytes: info.me_mapsize)
-        } catch let e as LMDBError { throw LogError(.storage(e)) } catch { fatalError("unreachable: \(error)") }
+        try translatingErrors {
+            // The environment's figures are read inside the transaction, which a closed log
+            // refuses, so they never touch a closed environment.
+            try env.read { txn in
+                let (records, indexEntries) = (try txn.count(logDB), try txn.count(usersDB))
+                var st = stat()
+                let fileSize = stat(directory + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
+                var info = MDB_envinfo()
+                mdb_env_info(env.env, &info)
+                var est = MDB_stat()
+                mdb_env_stat(env.env, &est)
+                return LogStatistics(records: records, userIndexEntries: indexEntries, fileBytes: fileSize,
+                                     usedBytes: (info.me_last_pgno + 1) * Int(est.ms_psize), mapBytes: info.me_mapsize)
+            }
+        }
     }
 }
 

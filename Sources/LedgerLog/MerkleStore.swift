@@ -33,12 +33,14 @@ enum MerkleStore {
         }
         let dbi = try env.write { txn in try env.openDatabase(name, flags: MDB_INTEGERKEY, in: txn) }
         let leaves = try env.read { txn in try LogWriter.lastRecord(txn, logDB).position }
-        guard try env.read({ txn in try covered(txn, dbi) }) == nil else { return dbi }
-        // Built in transactions of a bounded number of blocks, each durable, so a large log
-        // neither holds one huge transaction nor starts over after an interruption.
-        let hasher = SHA256()
-        var next: UInt64 = 0
         let blocks = leaves / blockLeaves
+        // Resumed from what is covered: a build interrupted part way (or records appended
+        // by an older version since) continues here, in bounded transactions, rather than
+        // in the first commit's transaction.
+        let done = try env.read { txn in try covered(txn, dbi) }
+        if let done, done / blockLeaves >= blocks { return dbi }
+        let hasher = SHA256()
+        var next = (done ?? 0) / blockLeaves
         while next < blocks {
             let last = min(blocks, next + 16_384)
             try env.write { txn in
@@ -48,14 +50,16 @@ enum MerkleStore {
             progress?(last * blockLeaves, leaves)
             next = last
         }
-        if blocks == 0 { try env.write { txn in try setCovered(0, txn, dbi) } }
+        if done == nil && blocks == 0 { try env.write { txn in try setCovered(0, txn, dbi) } }
         progress?(leaves, leaves)
         return dbi
     }
 
     static func covered(_ txn: LMDBTransaction, _ dbi: MDB_dbi) throws -> UInt64? {
-        try txn.get(dbi, integerKey: coveredKey) { $0.loadUnaligned(as: UInt64.self) }
+        try txn.get(dbi, integerKey: coveredKey) { $0.count == 8 ? $0.loadUnaligned(as: UInt64.self) : nil } ?? nil
     }
+
+    static func setCoveredForTesting(_ leaves: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi) throws { try setCovered(leaves, txn, dbi) }
 
     private static func setCovered(_ leaves: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi) throws {
         try put(coveredKey, leaves, txn, dbi)

@@ -6,8 +6,9 @@ import LedgerCodec
 /// the first event encrypted under it does, and is gone exactly when the event that
 /// erased it is there.
 public enum UserKeyChange: Sendable, Equatable {
-    /// Stores `value` for `user` unless a value is already stored.
-    case putIfAbsent(user: String, value: [UInt8])
+    /// Stores `value` for a user who has none. A user who already has one fails the whole
+    /// transaction: events sealed under a key that is then not kept could never be read.
+    case insertNew(user: String, value: [UInt8])
     /// Removes the user's value, if any.
     case delete(user: String)
 }
@@ -29,14 +30,14 @@ enum UserKeyDatabase {
     static func apply(_ changes: [UserKeyChange], in txn: LMDBTransaction, _ dbi: MDB_dbi) throws {
         for change in changes {
             switch change {
-            case let .putIfAbsent(user, value):
+            case let .insertNew(user, value):
                 let key = Array(user.utf8)
                 do {
                     try key.withUnsafeBytes { k in
                         try value.withUnsafeBytes { v in try txn.put(dbi, key: k, value: v, flags: MDB_NOOVERWRITE) }
                     }
                 } catch let e as LMDBError where e.code == MDB_KEYEXIST {
-                    continue
+                    throw LogError(.invalidEvent("user \(TextEscaping.quoted(user)) already has a data key; a second one would leave events sealed under a key nobody keeps"))
                 }
             case let .delete(user):
                 try Array(user.utf8).withUnsafeBytes { k in try txn.delete(dbi, key: k) }

@@ -15,7 +15,6 @@ extension Routes {
 
     /// What a subscriber follows unless it asks for other types: every event that makes
     /// a session's tokens refused.
-    static let revocationTypes: Set<EventType> = [.sessionEnded, .sessionRevoked, .userSessionsRevoked, .userBanned]
 
     /// The log as Server-Sent Events. Each event's `id` is its log position; a `heartbeat`
     /// event (also with an `id`) carries the position up to which every record was
@@ -64,7 +63,7 @@ extension Routes {
 
     /// `types=a,b` names event types; `all` is every type; absent: the revocation types.
     static func eventTypes(_ text: String?) throws -> Set<EventType>? {
-        guard let text else { return revocationTypes }
+        guard let text else { return AuthEngine.revocationTypes }
         if text == "all" { return nil }
         var types = Set<EventType>()
         for name in text.split(separator: ",") {

@@ -32,8 +32,8 @@ extension Routes {
         let scopes = try APIKeyStore.parseScopes(names)
         guard label.utf8.count <= 256 else { throw Problem.badRequest("label is limited to 256 bytes") }
         let (secret, event) = APIKeyStore.creation(scopes: scopes, label: label)
-        let receipt = try await engine.log.append(event.pending(user: nil))
-        apiKeys.apply(event, at: receipt.timestamp)
+        let recorded = try await command("apikey.create") { () async throws(EngineError) in try await engine.appendGlobal([event]) }
+        apiKeys.apply(event, at: recorded)
         context.logger.notice("api key created", metadata: ["key_id": .string(secret.keyID)])
         var json = apiKeys.key(secret.keyID)!.json.objectValue!
         json["key"] = .string(secret.text)
@@ -56,8 +56,8 @@ extension Routes {
         }
         if key.revokedAt == nil {
             let event = AuthEvent.apiKeyRevoked(APIKeyRevoked(keyID: id))
-            let receipt = try await engine.log.append(event.pending(user: nil))
-            apiKeys.apply(event, at: receipt.timestamp)
+            let recorded = try await command("apikey.revoke") { () async throws(EngineError) in try await engine.appendGlobal([event]) }
+            apiKeys.apply(event, at: recorded)
         }
         return Response(status: .noContent)
     }

@@ -11,7 +11,7 @@ struct ForgetCommand: AsyncParsableCommand {
             key in the same transaction. Their device labels, user agents and addresses then \
             read as (erased) everywhere; every record stays, so `authledger verify` still \
             passes. The user id is retired: it can never log in again. Needs the writer lock: \
-            stop the server first (a running server offers AuthEngine.forget(user:actor:)). \
+            stop the server first (while it runs, use POST /v1/users/{user}/forget). \
             Then run `authledger keys rotate-master`, so that backups of the key database no \
             longer unwrap the deleted key.
             """)

@@ -142,3 +142,20 @@ final class SharedCount: Sendable {
     func add() { count.add(1, ordering: .relaxed) }
     var value: Int { count.load(ordering: .relaxed) }
 }
+
+@Suite("Global records through the engine")
+struct AppendGlobalTests {
+    @Test("records appended through appendGlobal reach the tails at once, with no later command")
+    func reachTails() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let start = try engine.log.head().position + 1
+        let event = AuthEvent.apiKeyRevoked(APIKeyRevoked(keyID: "k1"))
+        try await engine.appendGlobal([event])
+        var it = engine.tail(from: start).makeAsyncIterator()
+        let batch = try await it.next()
+        #expect(batch?.events.map(\.event) == [event])
+        try await engine.shutdown()
+        await #expect { try await engine.appendGlobal([event]) } throws: { ($0 as? EngineError)?.kind == .shuttingDown }
+    }
+}

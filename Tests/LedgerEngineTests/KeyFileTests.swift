@@ -183,21 +183,6 @@ struct KeyFileTests {
 
     // MARK: Files written in the data directory
 
-    @Test("a link planted at a key's temporary-file name is not written through")
-    func plantedTemporaryLink() async throws {
-        mkdir(keys, 0o700)
-        let outside = dir.path + "/precious"
-        plant("precious", at: outside)
-        // The name the refresh key's temporary file used to have: predictable from the pid.
-        symlink(outside, keys + "/refresh-1.key.tmp-\(getpid())")
-        let engine = try await open()
-        #expect(contents(outside) == "precious")
-        #expect(!isSymbolicLink(keys + "/refresh-1.key"))
-        var st = stat()
-        #expect(stat(keys + "/refresh-1.key", &st) == 0 && st.st_size == 32)
-        _ = engine
-    }
-
     @Test("a writer.lock link pointing outside is refused, and its target left alone")
     func plantedWriterLockLink() async throws {
         let outside = dir.path + "/precious"

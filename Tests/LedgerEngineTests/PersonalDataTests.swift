@@ -57,9 +57,9 @@ struct PersonalDataTests {
         #expect(history.filter { $0.event.flag != nil }.map { $0.event.schemaVersion }.allSatisfy { $0 == 2 })
         try await engine.shutdown()
 
-        var ip4 = IPAddress("198.51.100.201")!, raw: [UInt8] = []
-        if case let .v4(v) = ip4 { raw = withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-        ip4 = .unknown
+        // The address as a record stores it: a little-endian u32.
+        guard case let .v4(v) = IPAddress("198.51.100.201")! else { return }
+        let raw = withUnsafeBytes(of: v.littleEndian) { Array($0) }
         let needles: [[UInt8]] = [Array(Self.device.label.utf8), Array(Self.device.userAgent.utf8), Array("Zorblax".utf8), raw,
                                   Array("198.51.100.201".utf8), Array("203.0.113.77".utf8)]
         let all = Self.files(f.dir.path)

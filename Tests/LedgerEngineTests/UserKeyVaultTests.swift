@@ -15,7 +15,7 @@ struct UserKeyVaultTests {
     private func addUser(_ user: String, _ vault: UserKeyVault, _ log: EventLog) throws -> UserDataKey {
         let key = UserDataKey.generate()
         let event = AuthEvent.userUnbanned(UserUnbanned(actor: "test")).pending(user: user)
-        _ = try log.commit(groups: [[event]], keyChanges: [.putIfAbsent(user: user, value: vault.wrap(key, user: user))])
+        _ = try log.commit(groups: [[event]], keyChanges: [.insertNew(user: user, value: vault.wrap(key, user: user))])
         return key
     }
 

@@ -60,8 +60,30 @@ struct MerkleLogTests {
         config.merkleBuildProgress = { done, all in reports.add(done, all) }
         let reopened = try EventLog(directory: dir.appending("data"), configuration: config)
         #expect(reports.values.last.map { $0 == (1_000, 1_000) } == true)
+        // The tree is stored, not recomputed from the records on every question.
+        #expect(try reopened.merkleCoveredForTesting() == 992)
+        #expect(try reopened.merkleNodeStoredForTesting(level: 5, index: 30))
+        #expect(try reopened.merkleNodeStoredForTesting(level: 9, index: 0))
         #expect(try reopened.merkleRoot(size: 1_000) == root)
         #expect(try reopened.merkleRoot(size: 999) == (try Self.independentRoot(reopened, size: 999)))
+    }
+
+    @Test("a build interrupted part way is resumed when the log is next opened, not left to the next commit")
+    func resumedBuild() async throws {
+        let dir = TemporaryDirectory()
+        do {
+            let log = try openLog(dir)
+            for g in 0..<10 { try await log.append((0..<50).map { rotation("u\($0)", generation: UInt32(g * 50 + $0 + 1)) }) }
+            #expect(try log.merkleCoveredForTesting() == 480)
+            try log.setMerkleCoveredForTesting(64)
+        }
+        let reports = ProgressLog()
+        var config = LogConfiguration.unsafeFast()
+        config.merkleBuildProgress = { done, all in reports.add(done, all) }
+        let reopened = try EventLog(directory: dir.appending("data"), configuration: config)
+        #expect(try reopened.merkleCoveredForTesting() == 480)
+        #expect(!reports.values.isEmpty)
+        #expect(try reopened.merkleRoot(size: 500) == (try Self.independentRoot(reopened, size: 500)))
     }
 
     @Test("a changed record, or a forked log, is caught by the verifiers")

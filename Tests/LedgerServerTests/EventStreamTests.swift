@@ -24,7 +24,7 @@ struct EventStreamTests {
             let ended = events.filter { $0.event == "session.ended" }
             #expect(ended.count == 1)
             #expect(ended.first?.data.contains(s.string("session")) == true)
-            #expect(events.filter { $0.event != "heartbeat" }.allSatisfy { Routes.revocationTypes.map(\.description).contains($0.event) })
+            #expect(events.filter { $0.event != "heartbeat" }.allSatisfy { AuthEngine.revocationTypes.map(\.description).contains($0.event) })
             #expect(events.last?.event == "heartbeat" && events.last?.id == head)
         }
     }

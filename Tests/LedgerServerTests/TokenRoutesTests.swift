@@ -66,7 +66,11 @@ struct TokenRoutesTests {
             #expect(try second.object()["refresh_token"] == nil)
             #expect(second.headers[.accessControlAllowOrigin] == "https://app.example")
             #expect(second.headers[.accessControlAllowCredentials] == "true")
+            // Another origin: no CORS headers, so its page cannot read the answer.
+            h[.cookie] = String(try #require(second.headers[.setCookie]).split(separator: ";")[0])
             h[.origin] = "https://evil.example"
+            let elsewhere = try await client.send(.post, "/v1/refresh", json: "{}", headers: h)
+            #expect(elsewhere.headers[.accessControlAllowOrigin] == nil && elsewhere.headers[.accessControlAllowCredentials] == nil)
             let preflight = try await client.send(.options, "/v1/refresh", headers: [.origin: "https://app.example"])
             #expect(preflight.status == .noContent && preflight.headers[.accessControlAllowMethods] == "POST")
             try await client.send(.options, "/v1/refresh", headers: [.origin: "https://evil.example"]).expectProblem(.forbidden, "origin-not-allowed")

@@ -5,7 +5,7 @@
 /// decoder refused would stop every later start-up. Documented in `docs/EVENTS.md`.
 public enum FieldLimits {
     /// A user id (the log's record header holds its length in one byte).
-    public static let user = 255
+    public static let user = RecordLayout.maxUserLength
     /// A device's label, e.g. "Chrome on macOS".
     public static let deviceLabel = 256
     /// A device's user agent.
@@ -21,5 +21,5 @@ public enum FieldLimits {
     /// The custom claims of one access token, serialised as JSON.
     public static let customClaims = 4_096
     /// A whole stored record: header, user id, payload and chain hash.
-    public static let record = 65_535
+    public static let record = RecordLayout.maxRecordSize
 }

@@ -75,13 +75,6 @@ public enum PersonalAddress: Sendable, Hashable, CustomStringConvertible {
     /// Whether it is ciphertext.
     public var isSealed: Bool { if case .sealed = self { true } else { false } }
 
-    /// Whether any address was recorded (an unknown address has no bits to hide).
-    public var isKnown: Bool {
-        switch self {
-        case let .clear(a), let .sealed(a): a != .unknown
-        case .erased: true
-        }
-    }
 
     public var description: String {
         switch self {

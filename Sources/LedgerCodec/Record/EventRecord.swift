@@ -34,5 +34,5 @@ public struct EventRecord: Sendable, Equatable {
     /// The record's RFC 9162 Merkle leaf hash, SHA-256(0x00 ‖ the stored bytes): the record
     /// at position p is leaf p − 1 of the log's tree. Stored bytes never change after commit,
     /// so neither does a leaf.
-    public var leafHash: SHA256Digest { SHA256.hash([0x00] + storedBytes) }
+    public var leafHash: SHA256Digest { MerkleTree.leafHash(storedBytes) }
 }

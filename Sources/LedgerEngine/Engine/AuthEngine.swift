@@ -197,6 +197,22 @@ public final class AuthEngine: Sendable {
         _ = try? await run(.publishTails)
     }
 
+    /// Appends records that belong to no user and that the projection does not apply (such
+    /// as a server's API-key events), then hands them to the tails like the engine's own.
+    /// Returns when they are durable, with the time the log recorded.
+    @discardableResult
+    public func appendGlobal(_ events: [AuthEvent]) async throws(EngineError) -> Timestamp {
+        precondition(events.allSatisfy { !$0.belongsToUser }, "appendGlobal takes only events that belong to no user")
+        try commands.enter()
+        defer { commands.leave() }
+        let receipt: AppendReceipt
+        do { receipt = try await log.append(events.map { $0.pending(user: nil) }) } catch {
+            throw EngineError(.storage, "the change could not be made durable: \(error); nothing changed")
+        }
+        _ = try? await run(.publishTails)
+        return receipt.timestamp
+    }
+
     /// Retires keys whose tokens have all expired, under the longest access-token lifetime
     /// any session was started with. The engine calls this itself every
     /// ``EngineConfiguration/keyRetirementInterval``.
@@ -352,7 +368,7 @@ public final class AuthEngine: Sendable {
     }
 
     /// Verifies an access token statelessly (signature and claims) and statefully (its
-    /// session was not ended or revoked).
+    /// session was not ended, revoked or expired).
     public func verifyAccessToken(_ token: String) throws(EngineError) -> AccessTokenClaims {
         let now = configuration.clock.now()
         let claims: AccessTokenClaims
@@ -371,17 +387,19 @@ public final class AuthEngine: Sendable {
     public func introspect(refreshToken: String) -> RefreshTokenIntrospection? {
         guard let token = try? refreshTokens.authenticate(refreshToken) else { return nil }
         let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
-        return RefreshTokenIntrospection(session: id, generation: token.generation, status: refreshTokenStatus(refreshToken),
-                                         info: session(id))
+        return RefreshTokenIntrospection(session: id, generation: token.generation, status: status(of: token), info: session(id))
     }
 
     /// What presenting `refreshToken` would do now, without doing it.
     public func refreshTokenStatus(_ refreshToken: String) -> RefreshTokenStatus {
-        let now = configuration.clock.now()
         guard let token = try? refreshTokens.authenticate(refreshToken) else { return .invalid(.invalidRefreshToken) }
+        return status(of: token)
+    }
+
+    private func status(of token: RefreshToken) -> RefreshTokenStatus {
+        let now = configuration.clock.now()
         let id = SessionID(high: token.sessionHigh, low: token.sessionLow)
-        let standing = state.withLock { $0.standing(id, at: now, slack: configuration.leewaySeconds) }
-        switch standing {
+        switch state.withLock({ $0.standing(id, at: now, slack: configuration.leewaySeconds) }) {
         case let .active(s):
             switch RotationRule.classify(presented: token.generation, of: s, at: now, graceSeconds: configuration.graceWindowSeconds) {
             case .current: return .current

@@ -27,7 +27,7 @@ struct BatchKeys {
         let k = UserDataKey.generate()
         fresh[name] = k
         deleted.remove(name)
-        changes.append(.putIfAbsent(user: user, value: vault.wrap(k, user: user)))
+        changes.append(.insertNew(user: user, value: vault.wrap(k, user: user)))
         settled.append((user, k))
         return k
     }

@@ -26,7 +26,7 @@ public struct SessionProjection: Sendable {
 
     /// Applies the log's events after ``position``, up to position `end` and, if given, only
     /// events at or before `time`. The same code path the engine uses for live commits.
-    /// - Returns: the number of events applied.
+    /// - Returns: the number of records applied (annotations, which change nothing, included).
     @discardableResult
     public mutating func advance(in log: EventLog, through end: UInt64 = .max, until time: Timestamp? = nil,
                                  progress: ((UInt64) -> Void)? = nil) throws -> UInt64 {

@@ -1,7 +1,8 @@
 import CMemory
 import LedgerCodec
 
-/// The live sessions, in one flat open-addressing table (linear probing) of 64-byte slots.
+/// The live sessions, in one flat open-addressing table (linear probing) of 72-byte slots
+/// (a 16-byte id and a 56-byte ``PackedSession``).
 ///
 /// Session ids are 128 random bits, so their bits are already uniform: a slot is found with
 /// one multiply instead of SipHash, and the table can run fuller than `Dictionary` (which
@@ -15,7 +16,7 @@ struct SessionTable: Sendable, Sequence {
     }
 
     // An all-zero id marks a vacant slot (no optional: that would add a tag byte and pad
-    // every slot to 72 bytes); the (never generated) zero id is kept aside.
+    // every slot by 8 more bytes); the (never generated) zero id is kept aside.
     private var slots: ContiguousArray<Slot> = []
     private var zero: PackedSession?
     private(set) var count = 0

@@ -26,7 +26,7 @@ enum SnapshotCodec {
     }
 
     static func encode(_ p: Projection, chainHash: SHA256Digest, key: SnapshotKey) -> [UInt8] {
-        var body = ByteWriter(capacity: 256 + p.sessions.count * 64 + p.users.count * 48)
+        var body = ByteWriter(capacity: 256 + p.sessions.count * 73 + p.users.count * 48)
         body.i64(p.revocationSlackSeconds)
         body.i64(p.time.microseconds)
         body.i64(p.nextSweep.microseconds)

@@ -70,7 +70,6 @@ final class LMDBEnvironment: @unchecked Sendable {
         writerLock?.release()
     }
 
-    var isClosed: Bool { gate.shared { closed } }
 
     /// The current size of the memory map in bytes.
     var mapSize: Int {
