@@ -13,6 +13,7 @@ public func buildApplication(
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    try configuration.validate()
     let engine = try await AuthEngine.open(dataDirectory: configuration.dataDirectory, configuration: configuration.engine)
     return try buildApplication(engine: engine, configuration: configuration, registry: registry, onServerRunning: onServerRunning)
 }
@@ -25,6 +26,7 @@ public func buildApplication(
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try configuration.validate()
     let apiKeys = try APIKeyStore.replay(engine.log)
     let routes = Routes(
         engine: engine, apiKeys: apiKeys, configuration: configuration,

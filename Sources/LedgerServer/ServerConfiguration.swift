@@ -21,7 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var rateLimit = RateLimit()
     /// Browser mode: the refresh token travels in a cookie, and these origins may call.
     public var browser = BrowserMode()
-    /// How long caches may keep the JWKS.
+    /// How long caches may keep the JWKS (`Cache-Control: max-age`). At most the engine's
+    /// ``EngineConfiguration/signingKeyPublishAheadSeconds`` (120 s by default), so every
+    /// cached key set holds a new key before it signs.
     public var jwksMaxAgeSeconds = 60
     /// How often an idle event stream sends a heartbeat carrying the latest position.
     public var heartbeatSeconds = 15

@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "true: refresh tokens also travel in an HttpOnly; Secure; SameSite=Strict cookie (default false).") var refreshCookie: String?
     @Option(help: "Comma-separated origins allowed to call the refresh route from a browser (default none).") var corsOrigins: String?
     @Option(help: "Seconds between heartbeats on an idle event stream (default 15).") var heartbeatSeconds: String?
+    @Option(help: "Seconds caches may keep the JWKS (default 60; at most key-publish-ahead-seconds).") var jwksMaxAgeSeconds: String?
+    @Option(help: "Seconds a new signing key is published before it signs (default 120).") var keyPublishAheadSeconds: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
 
     private var flags: [ServerSetting: String] {
@@ -40,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
             (.host, host), (.port, port), (.dataDir, dataDir), (.trustedProxies, trustedProxies),
             (.rateLimitPerMinute, rateLimitPerMinute), (.rateLimitBurst, rateLimitBurst), (.maxBodyBytes, maxBodyBytes),
             (.maxHeaderBytes, maxHeaderBytes), (.maxTokenBytes, maxTokenBytes), (.refreshCookie, refreshCookie),
-            (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.logLevel, logLevel),
+            (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.jwksMaxAgeSeconds, jwksMaxAgeSeconds),
+            (.keyPublishAheadSeconds, keyPublishAheadSeconds), (.logLevel, logLevel),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { s, v in v.map { (s, $0) } })
     }
@@ -55,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             try configuration.apply(ServerConfiguration.settings(fromEnvironment: ProcessInfo.processInfo.environment), from: "the environment")
             try configuration.apply(flags, from: "flags")
+            try configuration.validate()
         } catch let e as ConfigurationError {
             throw CLIError(e.description)
         }

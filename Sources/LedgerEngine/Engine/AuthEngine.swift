@@ -33,6 +33,7 @@ public final class AuthEngine: Sendable {
     let snapshots: SnapshotStore
     let snapshotting = SnapshotSchedule()
     private let keyRetirement = Mutex<Task<Void, Never>?>(nil)
+    private let keyActivation = Mutex<Task<Void, Never>?>(nil)
     private let commands = CommandGate()
     let tails: TailHub
     /// The one shutdown, shared by every caller of ``shutdown()``.
@@ -52,6 +53,7 @@ public final class AuthEngine: Sendable {
         keyConfiguration.algorithm = configuration.signingAlgorithm
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
+        keyConfiguration.publishAheadSeconds = configuration.signingKeyPublishAheadSeconds
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
         let store = SnapshotStore.forEngine(dataDirectory: dataDirectory, logger: configuration.logger)
         let started = SystemClock().now()
@@ -73,6 +75,8 @@ public final class AuthEngine: Sendable {
             "sessions": "\(projection.statistics.sessions)"])
         let engine = AuthEngine(configuration: configuration, log: log, keys: keys, vault: vault, projection: projection.state, startup: report, snapshots: store)
         engine.startKeyRetirement()
+        // A rotation started before a restart still takes effect on time.
+        if let pending = keys.pendingRotation { engine.scheduleActivation(at: pending.activatesAt) }
         return engine
     }
 
@@ -187,14 +191,69 @@ public final class AuthEngine: Sendable {
         _ = try await run(.forget(user: user, actor: actor))
     }
 
-    /// Makes a new key the signing key; the old one stays published until its tokens expire.
-    public func rotateSigningKey(algorithm: JWSAlgorithm? = nil) async throws {
+    /// Starts a signing-key rotation: the new key is published now (in the JWKS and as a
+    /// `key.added` event to tails) and signs from ``EngineConfiguration/signingKeyPublishAheadSeconds``
+    /// later, when the engine activates it on its own; the old key stays published until its
+    /// tokens expire. A rotation already waiting is returned rather than started twice.
+    /// - Parameter immediately: sign with the new key at once, for a key that may have
+    ///   leaked (verifiers with a cached key set refetch it on the unknown `kid`).
+    @discardableResult
+    public func rotateSigningKey(algorithm: JWSAlgorithm? = nil, immediately: Bool = false) async throws -> KeyRotation {
         try commands.enter()
         defer { commands.leave() }
-        let key = try await keys.rotate(algorithm: algorithm)
-        signing.withLock { $0 = IssuerBox(AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience)) }
-        verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+        let rotation = try await keys.rotate(algorithm: algorithm, immediately: immediately)
+        keysChanged()
+        if !rotation.isActive { scheduleActivation(at: rotation.activatesAt) }
         _ = try? await run(.publishTails)
+        return rotation
+    }
+
+    /// Makes the key published ahead the signing key once its time has come (see
+    /// ``rotateSigningKey(algorithm:immediately:)``); returns its kid if it did. The engine
+    /// calls this itself at the activation time and every ``EngineConfiguration/keyRetirementInterval``.
+    @discardableResult
+    public func activateDueSigningKey() async throws -> String? {
+        try commands.enter()
+        defer { commands.leave() }
+        guard let kid = try await keys.activateDueKey() else { return nil }
+        keysChanged()
+        _ = try? await run(.publishTails)
+        return kid
+    }
+
+    /// Points the issuer and the verifier at the key ring's current keys.
+    private func keysChanged() {
+        let key = keys.signingKey
+        signing.withLock { box in
+            if box.issuer.key.kid != key.kid {
+                box = IssuerBox(AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience))
+            }
+        }
+        verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+    }
+
+    /// Wakes the engine when a key published ahead is due, so it does not wait for the next
+    /// retirement round. The time is the engine clock's; a test clock that does not move in
+    /// step is covered by the retirement rounds.
+    private func scheduleActivation(at time: Timestamp) {
+        let delay = max(0, time.microseconds - configuration.clock.now().microseconds)
+        let task = Task.detached { [weak self] in
+            do { try await Task.sleep(for: .microseconds(delay)) } catch { return }
+            guard let self else { return }
+            do {
+                if let kid = try await self.activateDueSigningKey() {
+                    self.configuration.logger.info("signing key activated", metadata: ["kid": "\(kid)"])
+                }
+            } catch let error as EngineError where error.kind == .shuttingDown {
+                return
+            } catch {
+                self.configuration.logger.error("activating the signing key published ahead failed (retried every \(self.configuration.keyRetirementInterval)): \(error)")
+            }
+        }
+        keyActivation.withLock { old in
+            old?.cancel()
+            old = task
+        }
     }
 
     /// Appends records that belong to no user and that the projection does not apply (such
@@ -237,6 +296,9 @@ public final class AuthEngine: Sendable {
                 do { try await Task.sleep(for: interval) } catch { return }
                 guard let self else { return }
                 do {
+                    if let kid = try await self.activateDueSigningKey() {
+                        self.configuration.logger.info("signing key activated", metadata: ["kid": "\(kid)"])
+                    }
                     let retired = try await self.retireExpiredKeys()
                     if !retired.isEmpty { self.configuration.logger.info("signing keys retired", metadata: ["kids": "\(retired)"]) }
                 } catch {
@@ -247,7 +309,10 @@ public final class AuthEngine: Sendable {
         keyRetirement.withLock { $0 = task }
     }
 
-    deinit { keyRetirement.withLock { $0?.cancel() } }
+    deinit {
+        keyRetirement.withLock { $0?.cancel() }
+        keyActivation.withLock { $0?.cancel() }
+    }
 
     private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
         let box = signing.withLock { $0 }
@@ -293,9 +358,11 @@ public final class AuthEngine: Sendable {
     private func stop() async throws {
         // Scheduled retirement first, so it does not run into the closed gate and report
         // a failure that is only the shutdown.
-        if let retirement = keyRetirement.withLock({ t in defer { t = nil }; return t }) {
-            retirement.cancel()
-            await retirement.value
+        let scheduled: [Task<Void, Never>?] = [keyRetirement.withLock { t in defer { t = nil }; return t },
+                         keyActivation.withLock { t in defer { t = nil }; return t }]
+        for task in scheduled.compactMap({ $0 }) {
+            task.cancel()
+            await task.value
         }
         await commands.closeAndDrain()
         tails.close()
