@@ -28,11 +28,13 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     try configuration.validate()
     let apiKeys = try APIKeyStore.replay(engine.log)
+    let metrics = ServerMetrics(registry: registry)
+    engine.observeCommits(metrics.batch)
     let routes = Routes(
         engine: engine, apiKeys: apiKeys, configuration: configuration,
         addresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         rateLimiter: RateLimiter(configuration.rateLimit, clock: configuration.engine.clock),
-        metrics: ServerMetrics(registry: registry))
+        metrics: metrics)
     let router = routes.router()
     return Application(
         router: router,

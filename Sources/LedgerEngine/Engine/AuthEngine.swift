@@ -34,6 +34,7 @@ public final class AuthEngine: Sendable {
     let snapshotting = SnapshotSchedule()
     private let keyRetirement = Mutex<Task<Void, Never>?>(nil)
     private let keyActivation = Mutex<Task<Void, Never>?>(nil)
+    private let commitObservers = CommitObservers()
     private let commands = CommandGate()
     let tails: TailHub
     /// The one shutdown, shared by every caller of ``shutdown()``.
@@ -94,7 +95,8 @@ public final class AuthEngine: Sendable {
         signing = Mutex(IssuerBox(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience)))
         refreshTokens = keys.refreshTokens
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
-        let writer = BatchWriter(configuration: configuration, log: log, tails: tails, vault: configuration.sealPersonalData ? vault : nil)
+        let writer = BatchWriter(configuration: configuration, log: log, tails: tails, vault: configuration.sealPersonalData ? vault : nil,
+                                 observers: commitObservers)
         let schedule = snapshotting
         queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
             let results = writer.process(commands, state)
@@ -328,6 +330,12 @@ public final class AuthEngine: Sendable {
         let refresh = refreshTokens.token(sessionHigh: s.id.high, sessionLow: s.id.low, generation: generation)
         return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: Timestamp(seconds: expires),
                              refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
+    }
+
+    /// Calls `observer` after each batch of commands the engine commits (batch size and
+    /// time, for metrics). It runs on the writer's queue: keep it quick and non-blocking.
+    public func observeCommits(_ observer: @escaping @Sendable (CommitBatch) -> Void) {
+        commitObservers.add(observer)
     }
 
     // MARK: Snapshots
