@@ -49,6 +49,21 @@ struct BadInputTests {
         }
     }
 
+    @Test("every route with a body answers 413 to one over the limit, as documented, and changes nothing",
+          arguments: [("PUT", "/v1/users/alice/ban", "application/json"), ("POST", "/v1/introspect", "application/x-www-form-urlencoded"),
+                      ("POST", "/v1/revoke", "application/x-www-form-urlencoded"), ("POST", "/v1/apikeys", "application/json"),
+                      ("POST", "/v1/keys/rotate", "application/json"), ("POST", "/v1/refresh", "application/json")])
+    func oversizedBodies(method: String, path: String, contentType: String) async throws {
+        let fixture = ServerFixture()
+        try await fixture.withRouter { client, engine in
+            let before = engine.statistics.position
+            let r = try await client.send(HTTPRequest.Method(method)!, path, key: fixture.key(.admin),
+                                          bytes: Array(repeating: UInt8(ascii: "a"), count: 20_000), contentType: contentType)
+            try r.expectProblem(.contentTooLarge, "body-too-large")
+            #expect(engine.statistics.position == before)
+        }
+    }
+
     @Test("refresh refuses a token over the limit, a forged token, and an empty body, changing nothing")
     func refresh() async throws {
         let fixture = ServerFixture()
