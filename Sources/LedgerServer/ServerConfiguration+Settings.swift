@@ -18,6 +18,8 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case refreshCookie = "refresh-cookie"
     case corsOrigins = "cors-origins"
     case heartbeatSeconds = "heartbeat-seconds"
+    case idleTimeoutSeconds = "idle-timeout-seconds"
+    case writeTimeoutSeconds = "write-timeout-seconds"
     case logLevel = "log-level"
 
     /// The environment variable that sets it.
@@ -65,6 +67,8 @@ extension ServerConfiguration {
                 }
             case .corsOrigins: browser.allowedOrigins = list()
             case .heartbeatSeconds: heartbeatSeconds = try int(1...3_600)
+            case .idleTimeoutSeconds: timeouts.idleSeconds = try int(1...86_400)
+            case .writeTimeoutSeconds: timeouts.writeStallSeconds = try int(1...86_400)
             case .logLevel:
                 guard let level = Logger.Level(rawValue: text.lowercased()) else {
                     throw ConfigurationError("log-level from \(source) must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

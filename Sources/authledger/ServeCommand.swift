@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "true: refresh tokens also travel in an HttpOnly; Secure; SameSite=Strict cookie (default false).") var refreshCookie: String?
     @Option(help: "Comma-separated origins allowed to call the refresh route from a browser (default none).") var corsOrigins: String?
     @Option(help: "Seconds between heartbeats on an idle event stream (default 15).") var heartbeatSeconds: String?
+    @Option(help: "Seconds a connection may wait without a complete request part before it is closed (default 60).") var idleTimeoutSeconds: String?
+    @Option(help: "Seconds a client may leave what was sent to it unread before its connection is closed (default 30).") var writeTimeoutSeconds: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
 
     private var flags: [ServerSetting: String] {
@@ -40,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
             (.host, host), (.port, port), (.dataDir, dataDir), (.trustedProxies, trustedProxies),
             (.rateLimitPerMinute, rateLimitPerMinute), (.rateLimitBurst, rateLimitBurst), (.maxBodyBytes, maxBodyBytes),
             (.maxHeaderBytes, maxHeaderBytes), (.maxTokenBytes, maxTokenBytes), (.refreshCookie, refreshCookie),
-            (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.logLevel, logLevel),
+            (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.idleTimeoutSeconds, idleTimeoutSeconds),
+            (.writeTimeoutSeconds, writeTimeoutSeconds), (.logLevel, logLevel),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { s, v in v.map { (s, $0) } })
     }
