@@ -234,7 +234,7 @@ def main():
     p.add_argument("--slow", type=int, default=20, help="slow-header clients, and as many slow-body ones")
     p.add_argument("--trickle", type=float, default=0.5, help="seconds between a slow client's chunks")
     p.add_argument("--rounds", type=int, default=20)
-    p.add_argument("--events", type=int, default=1500, help="logins made while the subscriber does not read")
+    p.add_argument("--events", type=int, default=1200, help="logins made while the subscriber does not read")
     p.add_argument("--max-latency", type=float, default=2.0, help="the slowest answer a bystander may get, in seconds")
     p.add_argument("--max-header-bytes", type=int, default=16384, help="the server's max-header-bytes")
     p.add_argument("--idle-timeout", type=float, help="the server's idle-timeout-seconds: check idle and slow clients are closed")
