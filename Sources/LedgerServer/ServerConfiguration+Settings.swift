@@ -20,6 +20,8 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case heartbeatSeconds = "heartbeat-seconds"
     case jwksMaxAgeSeconds = "jwks-max-age-seconds"
     case keyPublishAheadSeconds = "key-publish-ahead-seconds"
+    case idleTimeoutSeconds = "idle-timeout-seconds"
+    case writeTimeoutSeconds = "write-timeout-seconds"
     case logLevel = "log-level"
 
     /// The environment variable that sets it.
@@ -69,6 +71,8 @@ extension ServerConfiguration {
             case .heartbeatSeconds: heartbeatSeconds = try int(1...3_600)
             case .jwksMaxAgeSeconds: jwksMaxAgeSeconds = try int(0...86_400)
             case .keyPublishAheadSeconds: engine.signingKeyPublishAheadSeconds = Int64(try int(0...604_800))
+            case .idleTimeoutSeconds: timeouts.idleSeconds = try int(1...86_400)
+            case .writeTimeoutSeconds: timeouts.writeStallSeconds = try int(1...86_400)
             case .logLevel:
                 guard let level = Logger.Level(rawValue: text.lowercased()) else {
                     throw ConfigurationError("log-level from \(source) must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats on an idle event stream (default 15).") var heartbeatSeconds: String?
     @Option(help: "Seconds caches may keep the JWKS (default 60; at most key-publish-ahead-seconds).") var jwksMaxAgeSeconds: String?
     @Option(help: "Seconds a new signing key is published before it signs (default 120).") var keyPublishAheadSeconds: String?
+    @Option(help: "Seconds a connection may wait without a complete request part before it is closed (default 60).") var idleTimeoutSeconds: String?
+    @Option(help: "Seconds a client may leave what was sent to it unread before its connection is closed (default 30).") var writeTimeoutSeconds: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
 
     private var flags: [ServerSetting: String] {
@@ -43,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
             (.rateLimitPerMinute, rateLimitPerMinute), (.rateLimitBurst, rateLimitBurst), (.maxBodyBytes, maxBodyBytes),
             (.maxHeaderBytes, maxHeaderBytes), (.maxTokenBytes, maxTokenBytes), (.refreshCookie, refreshCookie),
             (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.jwksMaxAgeSeconds, jwksMaxAgeSeconds),
-            (.keyPublishAheadSeconds, keyPublishAheadSeconds), (.logLevel, logLevel),
+            (.keyPublishAheadSeconds, keyPublishAheadSeconds), (.idleTimeoutSeconds, idleTimeoutSeconds),
+            (.writeTimeoutSeconds, writeTimeoutSeconds), (.logLevel, logLevel),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { s, v in v.map { (s, $0) } })
     }

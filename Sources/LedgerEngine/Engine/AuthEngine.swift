@@ -511,6 +511,13 @@ public final class AuthEngine: Sendable {
     /// A stable hash of the whole projection: equal states give equal digests.
     public var projectionDigest: SHA256Digest { state.withLock { $0.digest } }
 
+    /// The projection's position and its digest, read together: what a rebuild of the log
+    /// through that position must reproduce (`authledger rebuild`). Commands wait while it
+    /// is computed, which takes time in proportion to the projection's size.
+    public var projectionCheckpoint: (position: UInt64, digest: SHA256Digest) {
+        state.withLock { ($0.position, $0.digest) }
+    }
+
     public var statistics: EngineStatistics {
         state.withLock { EngineStatistics(position: $0.position, sessions: $0.activeSessionCount, users: $0.userCount, revokedRemembered: $0.revokedCount) }
     }
