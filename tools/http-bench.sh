@@ -12,7 +12,8 @@
 #         figure as a share of 1 / (1/ceiling + 1/in-process), per round, then medians.
 # events: revocation propagation to 1 and 1,000 `GET /v1/events` subscribers, and the
 #         fan-out of one revocation to 10,000 with the server's memory per idle subscriber
-#         (tools/sse-fanout.c, an epoll client; a fresh server for each).
+#         (tools/sse-fanout.c, an epoll client; a fresh server for each); beside it, the
+#         memory per idle keep-alive connection of the minimal Hummingbird endpoint.
 # Raw JSON lines are kept in $OUT (default .build-bench/http-results.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +27,10 @@ mkdir -p "$(dirname "$OUT")"
 
 tools/install-deps.sh
 gcc -O2 -Wall -o .build-bench/sse-fanout tools/sse-fanout.c
-swift build -c release --product authledger >&2
-BIN=$PWD/.build/release/authledger
-if [ "$SUITE" = ideal ] || [ "$SUITE" = all ]; then
+# AUTHLEDGER_BIN: another build of the server (for A/B runs of the same script).
+if [ -z "${AUTHLEDGER_BIN:-}" ]; then swift build -c release --product authledger >&2; fi
+BIN=${AUTHLEDGER_BIN:-$PWD/.build/release/authledger}
+if [ "$SUITE" != routes ]; then
     (cd tools/bench && swift build -c release --product ledger-bench >&2)
 fi
 BENCH=$PWD/tools/bench/.build/release/ledger-bench
@@ -102,12 +104,8 @@ run_routes() {
 
 run_ideal() {
     local secs=${DURATION%s}
-    "$BENCH" http-ceiling 0 > "$WORK/ceiling.out" 2> "$WORK/ceiling.err" &
-    local ceiling_pid=$!
-    PIDS+=("$ceiling_pid")
-    for _ in $(seq 100); do grep -q listening "$WORK/ceiling.out" 2>/dev/null && break; sleep 0.1; done
-    local ceiling
-    ceiling=$(grep -o 'http://[0-9.:]*' "$WORK/ceiling.out")
+    start_ceiling
+    local ceiling=$CEILING
     start_server ideal
     ACCESS_TOKEN=$(login_token); export ACCESS_TOKEN
     for round in $(seq 1 "$ROUNDS"); do
@@ -128,12 +126,24 @@ run_ideal() {
     rm -rf "$WORK/e"
     curl -s "$URL/metrics" | awk '/^authledger_log_position|^authledger_log_commits/ {print "<!-- " $0 " -->"}'
     stop_server
-    kill -TERM "$ceiling_pid"; wait "$ceiling_pid" 2>/dev/null || true
+    kill -TERM "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
+}
+
+start_ceiling() {
+    "$BENCH" http-ceiling 0 > "$WORK/ceiling.out" 2> "$WORK/ceiling.err" &
+    CEILING_PID=$!
+    PIDS+=("$CEILING_PID")
+    for _ in $(seq 100); do grep -q listening "$WORK/ceiling.out" 2>/dev/null && break; sleep 0.1; done
+    CEILING=$(grep -o 'http://[0-9.:]*' "$WORK/ceiling.out")
 }
 
 run_events() {
     for round in $(seq 1 "$ROUNDS"); do
         echo "events round $round/$ROUNDS" >&2
+        # The framework's own memory per idle keep-alive connection (after one GET).
+        start_ceiling
+        emit "$round" ceiling-connections "$(.build-bench/sse-fanout 127.0.0.1 "${CEILING##*:}" none 10000 0 "$CEILING_PID" /ceiling)"
+        kill -TERM "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
         for spec in "1 200" "1000 50" "10000 10"; do
             set -- $spec
             start_server "events-$1"

@@ -73,18 +73,27 @@ if "ceiling-post" in by_name:
     print()
 
 subs = sorted((n for n in by_name if n.startswith("subscribers-")), key=lambda n: int(n.split("-")[1]))
+ms = lambda x: f"{x:.2f}"
+kib = lambda x: f"{x / 1024:.1f} KiB"
 if subs:
     print("Revocation propagation over `GET /v1/events` (medians over rounds, range in brackets; "
-          "latencies in ms from the revoke's answer, 0 when the event came first).\n")
-    print("| subscribers | revocations × rounds | p50 | p99 | max | from sending the revoke: p50 / p99 | answer → last subscriber: median / max | server memory per idle subscriber (RSS / anonymous) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "latencies in ms from the revoke's answer, 0 when the event came first; server CPU per delivery "
+          "is user + system time over the revocations, logins included).\n")
+    print("| subscribers | revocations × rounds | p50 | p99 | max | from sending the revoke: p50 / p99 "
+          "| answer → last subscriber: median / max | server CPU per delivery | server memory per idle subscriber (RSS / anonymous) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in subs:
         v = list(by_name[n].values())
         f = lambda key: [r[key] for r in v]
-        ms = lambda x: f"{x:.2f}"
-        kib = lambda x: f"{x / 1024:.1f} KiB"
         print(f"| {v[0]['subscribers']:,} | {v[0]['revocations']} × {len(v)} | {spread(f('p50_ms'), ms)} | {spread(f('p99_ms'), ms)} "
               f"| {ms(max(f('max_ms')))} | {ms(med(f('from_send_p50_ms')))} / {ms(med(f('from_send_p99_ms')))} "
               f"| {spread(f('last_median_ms'), ms)} / {ms(max(f('last_max_ms')))} "
+              f"| {spread(f('server_cpu_us_per_delivery'), lambda x: f'{x:.1f} µs')} "
               + (f"| {spread(f('rss_per_subscriber_bytes'), kib)} / {spread(f('anon_per_subscriber_bytes'), kib)} |"
                  if v[0]["subscribers"] >= 1000 else "| — |"))
+if "ceiling-connections" in by_name:
+    v = list(by_name["ceiling-connections"].values())
+    f = lambda key: [r[key] for r in v]
+    print(f"\nThe minimal Hummingbird endpoint (`ledger-bench http-ceiling`), {v[0]['subscribers']:,} idle keep-alive "
+          f"connections after one `GET /ceiling` each: {spread(f('rss_per_subscriber_bytes'), kib)} of RSS, "
+          f"{spread(f('anon_per_subscriber_bytes'), kib)} anonymous, per connection.")

@@ -1,7 +1,10 @@
 // Revocation propagation and fan-out over `GET /v1/events` (tools/http-bench.sh).
 //
-//   sse-fanout HOST PORT API_KEY SUBSCRIBERS REVOCATIONS SERVER_PID
+//   sse-fanout HOST PORT API_KEY SUBSCRIBERS REVOCATIONS SERVER_PID [PATH]
 //
+// PATH (default /v1/events) lets the same client hold idle keep-alive connections after one
+// GET of another route, e.g. `ledger-bench http-ceiling`'s /ceiling with 0 revocations:
+// the framework's own memory per connection, beside the subscriber's.
 // Opens SUBSCRIBERS event streams (default filter: the revocation types) from one epoll
 // loop, waits until every one has its 200, lets the server settle and reads its VmRSS and
 // RssAnon from /proc/SERVER_PID/status before and after (memory per idle subscriber). Then,
@@ -10,7 +13,9 @@
 // one process) the revoke's answer and the arrival of the event naming that session on
 // every stream. Prints one JSON line: latencies from the answer (clamped at 0: the event
 // often arrives before the 204 is read) and from sending the revoke, over every delivery,
-// and per revocation the time from the answer to the last subscriber.
+// and per revocation the time from the answer to the last subscriber; and the server's CPU
+// time (user + system, /proc/SERVER_PID/stat) over the revocations per delivery, a figure
+// that does not depend on what else the machine runs (it includes the logins).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -105,6 +110,19 @@ static long status_kib(int pid, const char *field) {
     return v;
 }
 
+// The server's user + system CPU time so far, in seconds (/proc/PID/stat fields 14 and 15).
+static double cpu_seconds(int pid) {
+    char path[64], line[4096];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(line, sizeof line, f)) die("read /proc/PID/stat");
+    fclose(f);
+    char *p = strrchr(line, ')') + 2; // after "pid (comm) "
+    unsigned long utime = 0, stime = 0;
+    sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -119,7 +137,8 @@ static double pct(double *v, size_t n, double p) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) { fprintf(stderr, "usage: %s HOST PORT API_KEY SUBSCRIBERS REVOCATIONS SERVER_PID\n", argv[0]); return 2; }
+    if (argc != 7 && argc != 8) { fprintf(stderr, "usage: %s HOST PORT API_KEY SUBSCRIBERS REVOCATIONS SERVER_PID [PATH]\n", argv[0]); return 2; }
+    const char *path = argc == 8 ? argv[7] : "/v1/events";
     server.sin_family = AF_INET;
     server.sin_port = htons((uint16_t)atoi(argv[2]));
     if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1) die("host");
@@ -130,7 +149,7 @@ int main(int argc, char **argv) {
     if (ep < 0) die("epoll_create1");
     sub_t *subs = calloc((size_t)n, sizeof *subs);
     char req[1024];
-    int reqlen = snprintf(req, sizeof req, "GET /v1/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", argv[1], key);
+    int reqlen = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", path, argv[1], key);
 
     // Settle, then the server's memory before any subscriber.
     usleep(500000);
@@ -182,6 +201,7 @@ int main(int argc, char **argv) {
     double *last = malloc((size_t)(revocations > 0 ? revocations : 1) * sizeof(double));
     size_t ns = 0;
     char body[8192], out[2048];
+    double cpu0 = cpu_seconds(pid);
     for (int r = 0; r < revocations; r++) {
         int len = snprintf(body, 256, "{\"user\":\"fan-%d-%d\",\"device_label\":\"sse-fanout\"}", getpid(), r);
         int olen = snprintf(out, sizeof out, "POST /v1/sessions HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
@@ -232,7 +252,10 @@ int main(int argc, char **argv) {
                 for (;;) {
                     ssize_t m = recv(s->fd, buf + CARRY, sizeof buf - CARRY, MSG_DONTWAIT);
                     if (m < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-                    if (m <= 0) { fprintf(stderr, "sse-fanout: a subscriber's stream closed\n"); return 1; }
+                    if (m <= 0) {
+                        fprintf(stderr, "sse-fanout: revocation %d: subscriber %u's stream %s\n", r, id, m == 0 ? "ended" : strerror(errno));
+                        return 1;
+                    }
                     double t = now_s();
                     char *start = buf + CARRY - s->carry_len;
                     memcpy(start, s->carry, s->carry_len);
@@ -258,6 +281,7 @@ int main(int argc, char **argv) {
         ns += (size_t)n;
         usleep(20000); // apart, so one revocation's delivery does not overlap the next
     }
+    double cpu = cpu_seconds(pid) - cpu0;
     qsort(from_answer, ns, sizeof(double), cmp_double);
     qsort(from_send, ns, sizeof(double), cmp_double);
     qsort(last, (size_t)revocations, sizeof(double), cmp_double);
@@ -265,10 +289,10 @@ int main(int argc, char **argv) {
            "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"rss_per_subscriber_bytes\":%.1f,"
            "\"anon_before_kib\":%ld,\"anon_after_kib\":%ld,\"anon_per_subscriber_bytes\":%.1f,"
            "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"from_send_p50_ms\":%.3f,\"from_send_p99_ms\":%.3f,"
-           "\"last_median_ms\":%.3f,\"last_max_ms\":%.3f}\n",
+           "\"last_median_ms\":%.3f,\"last_max_ms\":%.3f,\"server_cpu_seconds\":%.2f,\"server_cpu_us_per_delivery\":%.2f}\n",
            n, revocations, ns, t_connect, rss0, rss1, (rss1 - rss0) * 1024.0 / n, anon0, anon1, (anon1 - anon0) * 1024.0 / n,
            pct(from_answer, ns, 0.5), pct(from_answer, ns, 0.99), pct(from_answer, ns, 1.0),
            pct(from_send, ns, 0.5), pct(from_send, ns, 0.99),
-           pct(last, (size_t)revocations, 0.5), pct(last, (size_t)revocations, 1.0));
+           pct(last, (size_t)revocations, 0.5), pct(last, (size_t)revocations, 1.0), cpu, ns ? cpu * 1e6 / ns : 0);
     return 0;
 }

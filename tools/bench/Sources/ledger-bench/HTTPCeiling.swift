@@ -14,7 +14,7 @@ enum HTTPCeiling {
     /// `ceiling listening on http://HOST:PORT` once bound; runs until killed.
     static func serve(port: Int) async throws {
         let body = ByteBuffer(string: #"{"active":true,"token_type":"access_token","sub":"ceiling"}"#)
-        func answer() -> Response {
+        @Sendable func answer() -> Response {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         let router = Router()
