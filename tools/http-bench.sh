@@ -13,7 +13,9 @@
 # events: revocation propagation to 1 and 1,000 `GET /v1/events` subscribers, and the
 #         fan-out of one revocation to 10,000 with the server's memory per idle subscriber
 #         (tools/sse-fanout.c, an epoll client; a fresh server for each); beside it, the
-#         memory per idle keep-alive connection of the minimal Hummingbird endpoint.
+#         memory per idle keep-alive connection of the minimal Hummingbird endpoint; and
+#         what idle subscribers cost the writes they do not follow: logins (wrk, 2
+#         connections) with none and with 1,000 idle subscribers, server CPU per commit.
 # Raw JSON lines are kept in $OUT (default .build-bench/http-results.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -137,6 +139,16 @@ start_ceiling() {
     CEILING=$(grep -o 'http://[0-9.:]*' "$WORK/ceiling.out")
 }
 
+server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }  # clock ticks
+commits() { curl -s "$URL/metrics" | awk '/^authledger_log_commits/ {print $2}'; }
+login_cost() {  # login_cost ROUND NAME: wrk logins with 2 connections, the server's CPU per commit
+    local c0 m0 rps c1 m1
+    c0=$(server_cpu); m0=$(commits)
+    rps=$(wrk -t1 -c2 -d"$DURATION" -s tools/http-bench/login.lua "$URL" | awk '/Requests\/sec/ {print $2}')
+    c1=$(server_cpu); m1=$(commits)
+    emit "$1" "$2" "$(python3 -c "print('{\"bench\":\"login-cost\",\"per_second\":%s,\"commits\":%d,\"cpu_us_per_commit\":%.1f}' % ($rps, $m1 - $m0, ($c1 - $c0) * 1e6 / $(getconf CLK_TCK) / ($m1 - $m0)))")"
+}
+
 run_events() {
     for round in $(seq 1 "$ROUNDS"); do
         echo "events round $round/$ROUNDS" >&2
@@ -150,6 +162,15 @@ run_events() {
             emit "$round" "subscribers-$1" "$(.build-bench/sse-fanout 127.0.0.1 "${URL##*:}" "$AUTHLEDGER_KEY" "$1" "$2" "$SERVER_PID")"
             stop_server
         done
+        # Idle subscribers and the commits they do not follow: each commit wakes every tail.
+        start_server idle
+        login_cost "$round" logins-0-subscribers
+        .build-bench/sse-fanout 127.0.0.1 "${URL##*:}" "$AUTHLEDGER_KEY" 1000 -60 "$SERVER_PID" > "$WORK/hold.out" &
+        local hold=$!
+        for _ in $(seq 300); do curl -s "$URL/metrics" | grep -q '^authledger_event_subscribers 1000' && break; sleep 0.1; done
+        login_cost "$round" logins-1000-subscribers
+        kill "$hold"; wait "$hold" 2>/dev/null || true
+        stop_server
     done
 }
 

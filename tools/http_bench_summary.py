@@ -97,3 +97,14 @@ if "ceiling-connections" in by_name:
     print(f"\nThe minimal Hummingbird endpoint (`ledger-bench http-ceiling`), {v[0]['subscribers']:,} idle keep-alive "
           f"connections after one `GET /ceiling` each: {spread(f('rss_per_subscriber_bytes'), kib)} of RSS, "
           f"{spread(f('anon_per_subscriber_bytes'), kib)} anonymous, per connection.")
+if "logins-0-subscribers" in by_name:
+    rounds = sorted(by_name["logins-0-subscribers"])
+    f = lambda name, key: [by_name[name][k][key] for k in rounds if k in by_name[name]]
+    extra = [by_name["logins-1000-subscribers"][k]["cpu_us_per_commit"] - by_name["logins-0-subscribers"][k]["cpu_us_per_commit"]
+             for k in rounds if k in by_name["logins-1000-subscribers"]]
+    print("\nLogins (wrk, 2 connections; events the default filter does not follow) with no subscriber and with 1,000 idle ones:\n")
+    print("| subscribers | logins/s | server CPU per commit |")
+    print("|---:|---:|---:|")
+    for name, n in [("logins-0-subscribers", 0), ("logins-1000-subscribers", 1000)]:
+        print(f"| {n:,} | {spread(f(name, 'per_second'), rate)} | {spread(f(name, 'cpu_us_per_commit'), lambda x: f'{x:,.0f} µs')} |")
+    print(f"\nEach commit costs {spread(extra, lambda x: f'{x / 1000:.2f} µs')} more per idle subscriber.")

@@ -2,6 +2,8 @@
 //
 //   sse-fanout HOST PORT API_KEY SUBSCRIBERS REVOCATIONS SERVER_PID [PATH]
 //
+// A negative REVOCATIONS, -S, holds the open streams idle for S seconds instead (while
+// something else drives the server), then prints the memory figures.
 // PATH (default /v1/events) lets the same client hold idle keep-alive connections after one
 // GET of another route, e.g. `ledger-bench http-ceiling`'s /ceiling with 0 revocations:
 // the framework's own memory per connection, beside the subscriber's.
@@ -193,6 +195,13 @@ int main(int argc, char **argv) {
     t_connect = now_s() - t_connect;
     sleep(2); // idle: let the server finish whatever connecting cost it
     long rss1 = status_kib(pid, "VmRSS"), anon1 = status_kib(pid, "RssAnon");
+
+    if (revocations < 0) {
+        sleep((unsigned)-revocations);
+        printf("{\"bench\":\"sse-hold\",\"subscribers\":%d,\"rss_per_subscriber_bytes\":%.1f,\"anon_per_subscriber_bytes\":%.1f}\n",
+               n, (rss1 - rss0) * 1024.0 / n, (anon1 - anon0) * 1024.0 / n);
+        return 0;
+    }
 
     // The control connection: logins and revocations, keep-alive, blocking.
     int ctl = open_socket(0);
