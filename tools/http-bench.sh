@@ -167,7 +167,7 @@ run_events() {
         login_cost "$round" logins-0-subscribers
         .build-bench/sse-fanout 127.0.0.1 "${URL##*:}" "$AUTHLEDGER_KEY" 1000 -60 "$SERVER_PID" > "$WORK/hold.out" &
         local hold=$!
-        for _ in $(seq 300); do curl -s "$URL/metrics" | grep -q '^authledger_event_subscribers 1000' && break; sleep 0.1; done
+        for _ in $(seq 300); do grep -q '^authledger_event_subscribers 1000' <<< "$(curl -s "$URL/metrics")" && break; sleep 0.1; done
         login_cost "$round" logins-1000-subscribers
         kill "$hold"; wait "$hold" 2>/dev/null || true
         stop_server
