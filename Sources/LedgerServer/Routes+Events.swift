@@ -5,6 +5,7 @@ import LedgerEngine
 import LedgerTokens
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 extension Routes {
     func addEventRoutes(to router: Router<ServerContext>) {
@@ -50,13 +51,13 @@ extension Routes {
         let types = try Self.eventTypes(query.get("types").map { String($0) })
         let tail = engine.tail(from: start, types: types)
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
-        let metrics = self.metrics
+        let metrics = self.metrics, frames = self.eventFrames
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             metrics.subscriber(connected: true)
             defer { metrics.subscriber(connected: false) }
-            try await Self.stream(tail, from: start, until: until, heartbeat: heartbeat, metrics: metrics, into: &writer)
+            try await Self.stream(tail, from: start, until: until, heartbeat: heartbeat, metrics: metrics, frames: frames, into: &writer)
             try await writer.finish(nil)
         })
     }
@@ -81,11 +82,16 @@ extension Routes {
     /// passes. Ends at `until`, when the engine shuts down, or when the server begins a
     /// graceful shutdown (an open stream would otherwise hold the shutdown up forever).
     private static func stream(_ tail: EngineTail, from start: UInt64, until: UInt64?, heartbeat: Duration,
-                               metrics: ServerMetrics, into writer: inout any ResponseBodyWriter) async throws {
+                               metrics: ServerMetrics, frames: EventFrames, into writer: inout any ResponseBodyWriter) async throws {
         let (items, sink) = AsyncStream<Item>.makeStream()
         // The pump hands over one batch at a time and waits for it to be written, so a slow
         // subscriber slows its own reads instead of filling memory.
         let (acks, ack) = AsyncStream<Void>.makeStream()
+        // Batches with nothing to write (every commit wakes every tail; most hold no event
+        // this subscriber asked for) stay in the pump: it only moves this position on, which
+        // the next heartbeat reports. Every batch before them was written (the pump waits
+        // for each write), so a heartbeat at this position skips no event.
+        let examined = ExaminedPosition(start - 1)
         var through = start - 1
         var sentThrough = through
         try await withGracefulShutdownHandler {
@@ -94,6 +100,10 @@ extension Routes {
                     var acknowledged = acks.makeAsyncIterator()
                     do {
                         for try await batch in tail {
+                            if batch.events.isEmpty, until.map({ batch.through < $0 }) ?? true {
+                                examined.value.store(batch.through, ordering: .releasing)
+                                continue
+                            }
                             sink.yield(.batch(batch))
                             guard await acknowledged.next() != nil else { break }
                         }
@@ -111,8 +121,7 @@ extension Routes {
                 loop: for await item in items {
                     switch item {
                     case let .batch(batch):
-                        var buffer = ByteBuffer()
-                        for event in batch.events { Self.write(event, into: &buffer) }
+                        var buffer = frames.frames(for: batch.events)
                         through = batch.through
                         if let last = batch.events.last?.position { sentThrough = last }
                         if let until, through >= until, sentThrough < through {
@@ -124,6 +133,7 @@ extension Routes {
                         ack.yield()
                         if let until, through >= until { break loop }
                     case .tick:
+                        through = max(through, examined.value.load(ordering: .acquiring))
                         var buffer = ByteBuffer()
                         Self.heartbeat(through, into: &buffer)
                         sentThrough = through
@@ -147,5 +157,47 @@ extension Routes {
 
     static func heartbeat(_ through: UInt64, into buffer: inout ByteBuffer) {
         buffer.writeString("id: \(through)\nevent: heartbeat\ndata: {\"position\":\(through)}\n\n")
+    }
+}
+
+/// The position a stream's pump has examined through, shared with the task that writes.
+private final class ExaminedPosition: Sendable {
+    let value: Atomic<UInt64>
+    init(_ position: UInt64) { value = Atomic(position) }
+}
+
+/// Each event's Server-Sent Events frame, encoded once for every subscriber: a revocation
+/// fanned out to thousands of streams is serialised once, and a single-event batch is
+/// written from the shared bytes without a copy.
+final class EventFrames: Sendable {
+    private struct Cache {
+        var frames: [UInt64: ByteBuffer] = [:]
+    }
+    private let cache = Mutex(Cache())
+    /// Recent positions kept; an older event is encoded again (a subscriber catching up).
+    private let capacity: Int
+
+    init(capacity: Int = 4_096) { self.capacity = capacity }
+
+    func frame(for event: LoggedEvent) -> ByteBuffer {
+        if let hit = cache.withLock({ $0.frames[event.position] }) { return hit }
+        var buffer = ByteBuffer()
+        Routes.write(event, into: &buffer)
+        cache.withLock { c in
+            if c.frames.count >= capacity { c.frames.removeAll(keepingCapacity: true) }
+            c.frames[event.position] = buffer
+        }
+        return buffer
+    }
+
+    /// The frames of `events`, in order, as one buffer (one write).
+    func frames(for events: [LoggedEvent]) -> ByteBuffer {
+        if events.count == 1 { return frame(for: events[0]) }
+        var buffer = ByteBuffer()
+        for event in events {
+            var f = frame(for: event)
+            buffer.writeBuffer(&f)
+        }
+        return buffer
     }
 }

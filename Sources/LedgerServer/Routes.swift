@@ -13,6 +13,8 @@ struct Routes: Sendable {
     let addresses: ClientAddressResolver
     let rateLimiter: RateLimiter
     let metrics: ServerMetrics
+    /// Events encoded once for every subscriber of `GET /v1/events`.
+    let eventFrames = EventFrames()
 
     var limits: RequestLimits { configuration.limits }
 

@@ -99,6 +99,22 @@ struct LiveServerTests {
         #expect(matching.first?.id == UInt64(head))
     }
 
+    @Test("an idle filtered stream writes nothing for commits it does not match, and its heartbeats still reach the head")
+    func heartbeatsPassOverUnmatchedCommits() async throws {
+        let server = try LiveServer(arguments: ["--rate-limit-per-minute", "0", "--heartbeat-seconds", "1"])
+        let stream = Task { try await server.call("GET", "/v1/events") }
+        for _ in 0..<100 where !(try await server.call("GET", "/metrics").text.contains("authledger_event_subscribers 1")) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for i in 0..<20 { _ = try await login(server, user: "quiet\(i)") }
+        let head = try await server.call("GET", "/readyz").json()["position"] as! Int
+        try await Task.sleep(for: .milliseconds(2_500))
+        _ = try server.terminate()
+        let events = parseSSE(try await stream.value.text)
+        #expect(!events.isEmpty && events.allSatisfy { $0.event == "heartbeat" })
+        #expect(events.last?.id == UInt64(head))
+    }
+
     @Test("SIGTERM with open event streams exits promptly, and the next start replays nothing")
     func sigtermWithOpenStreams() async throws {
         let server = try LiveServer()

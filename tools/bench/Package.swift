@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
         // The edge benchmarks' HTTP calls (already under LedgerEdge).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        // The HTTP benchmarks' framework ceiling: a minimal endpoint on the same Hummingbird
+        // as `authledger serve` (already in the main package's graph).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The raw libcrypto baseline, also built into tools/crypto-raw-bench.
@@ -34,6 +37,7 @@ let package = Package(
                 .product(name: "LedgerEngine", package: product),
                 .product(name: "LedgerEdge", package: product),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

@@ -101,13 +101,7 @@ enum EngineBenchmarks {
     /// The stateful access-token check (signature, claims, revocation lookup) next to a bare
     /// signature verification of the same token, alternating, on one thread.
     static func accessTokenCheck(dir: String, seconds: Double) async throws {
-        let engine = try await AuthEngine.open(dataDirectory: dir, configuration: configuration(durable: false))
-        // Revoke a few thousand sessions so the lookup is not into an empty set.
-        for i in 0..<5_000 {
-            let t = try await engine.login(LoginRequest(user: "gone-\(i)", device: Device(label: "bench"))).tokens
-            try await engine.logout(session: t.session)
-        }
-        let token = try await engine.login(LoginRequest(user: "alice", device: Device(label: "bench"))).tokens.accessToken
+        let (engine, token) = try await checkFixture(dir: dir)
         let jws = try CompactJWS(parsing: token)
         let key = engine.keys.jwks[jws.keyID!]!
         var checkOps = 0, bareOps = 0
@@ -125,6 +119,18 @@ enum EngineBenchmarks {
         }
         report(["bench": "engine-check", "check_per_second": Double(checkOps) / checkTime,
                 "bare_verify_per_second": Double(bareOps) / bareTime, "ratio": (Double(checkOps) / checkTime) / (Double(bareOps) / bareTime)])
+    }
+
+    /// An engine holding 5,000 ended sessions (so the revocation lookup is not into an
+    /// empty set) and one live session's access token.
+    static func checkFixture(dir: String) async throws -> (AuthEngine, String) {
+        let engine = try await AuthEngine.open(dataDirectory: dir, configuration: configuration(durable: false))
+        for i in 0..<5_000 {
+            let t = try await engine.login(LoginRequest(user: "gone-\(i)", device: Device(label: "bench"))).tokens
+            try await engine.logout(session: t.session)
+        }
+        let token = try await engine.login(LoginRequest(user: "alice", device: Device(label: "bench"))).tokens.accessToken
+        return (engine, token)
     }
 
     /// Resident memory growth per active session: `sessions` session-start events are written

@@ -64,6 +64,12 @@ case "edge-verify":
 case "edge-propagation":
     // edge-propagation AUTHLEDGER_BINARY DIR COUNT
     try await EdgeBenchmarks.propagation(binary: arg(2), dir: arg(3), count: Int(arg(4))!)
+case "http-ceiling":
+    // http-ceiling PORT (0: any free port, printed)
+    try await HTTPCeiling.serve(port: Int(arg(2))!)
+case "engine-check-parallel":
+    // engine-check-parallel DIR SECONDS TASKS
+    try await HTTPCeiling.parallelCheck(dir: arg(2), seconds: Double(arg(3))!, tasks: Int(arg(4))!)
 case "log-fill":
     // log-fill DIR EVENTS USERS
     try LogBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, users: Int(arg(4))!)
