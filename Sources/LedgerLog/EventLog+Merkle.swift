@@ -31,8 +31,8 @@ extension EventLog {
         }
     }
 
-    private func merkleRead<R>(size: UInt64, _ body: (LMDBTransaction, SHA256) throws -> R) throws(LogError) -> R {
-        let hasher = SHA256()
+    private func merkleRead<R>(size: UInt64, _ body: (LMDBTransaction, MerkleHasher) throws -> R) throws(LogError) -> R {
+        let hasher = MerkleHasher()
         return try translatingErrors {
             try env.read { txn in
                 let head = try LogWriter.lastRecord(txn, logDB).position

@@ -72,7 +72,9 @@ final class LogWriter: Sendable {
                         let written = try write(groups, txn, &scratch)
                         try UserKeyDatabase.apply(keyChanges, in: txn, userKeysDB)
                         // The tree's blocks completed by these records, in the same transaction.
-                        try MerkleStore.appended(through: written.1.position, txn, merkleDB, logDB, scratch.hasher)
+                        if configuration.maintainMerkleTree {
+                            try MerkleStore.appended(through: written.1.position, txn, merkleDB, logDB, MerkleHasher(scratch.hasher))
+                        }
                         return written
                     }
                 } catch let e as LMDBError where e.isMapFull {

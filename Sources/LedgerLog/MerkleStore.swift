@@ -22,7 +22,7 @@ enum MerkleStore {
 
     /// Opens (or, for a writer, creates) the database. A writer finding a log older than the
     /// tree builds it here, reporting progress; a reader of such a log gets nil.
-    static func open(_ env: LMDBEnvironment, logDB: MDB_dbi, progress: (@Sendable (UInt64, UInt64) -> Void)?) throws -> MDB_dbi? {
+    static func open(_ env: LMDBEnvironment, logDB: MDB_dbi, build: Bool = true, progress: (@Sendable (UInt64, UInt64) -> Void)?) throws -> MDB_dbi? {
         if env.readOnly {
             return try env.read(keepHandles: true) { txn -> MDB_dbi? in
                 let opened: Result<MDB_dbi, LMDBError> = Result { () throws(LMDBError) in try env.openDatabase(name, flags: MDB_INTEGERKEY, in: txn) }
@@ -32,6 +32,7 @@ enum MerkleStore {
             }
         }
         let dbi = try env.write { txn in try env.openDatabase(name, flags: MDB_INTEGERKEY, in: txn) }
+        guard build else { return dbi }
         let leaves = try env.read { txn in try LogWriter.lastRecord(txn, logDB).position }
         let blocks = leaves / blockLeaves
         // Resumed from what is covered: a build interrupted part way (or records appended
@@ -39,7 +40,7 @@ enum MerkleStore {
         // in the first commit's transaction.
         let done = try env.read { txn in try covered(txn, dbi) }
         if let done, done / blockLeaves >= blocks { return dbi }
-        let hasher = SHA256()
+        let hasher = MerkleHasher()
         var next = (done ?? 0) / blockLeaves
         while next < blocks {
             let last = min(blocks, next + 16_384)
@@ -81,26 +82,24 @@ enum MerkleStore {
     }
 
     /// The leaf hash of the record at `position` (leaf `position − 1`).
-    static func leaf(position: UInt64, _ txn: LMDBTransaction, _ logDB: MDB_dbi, _ hasher: SHA256) throws -> SHA256Digest {
-        guard let hash = try txn.get(logDB, integerKey: position, { bytes in
-            var prefix: UInt8 = 0
-            return withUnsafeBytes(of: &prefix) { p in hasher.hash(p, bytes) }
-        }) else { throw LogError(.corruptRecord(position: position, "the log has no record here, yet the tree needs it")) }
+    static func leaf(position: UInt64, _ txn: LMDBTransaction, _ logDB: MDB_dbi, _ hasher: MerkleHasher) throws -> SHA256Digest {
+        guard let hash = try txn.get(logDB, integerKey: position, { bytes in hasher.leaf(bytes) }) else {
+            throw LogError(.corruptRecord(position: position, "the log has no record here, yet the tree needs it")) }
         return hash
     }
 
     /// Stores block `block`'s root (its records must be in `txn`), then every ancestor it
     /// completes.
-    static func storeBlock(_ block: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ logDB: MDB_dbi, _ hasher: SHA256) throws {
+    static func storeBlock(_ block: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ logDB: MDB_dbi, _ hasher: MerkleHasher) throws {
         let first = block * blockLeaves
         var level = blockLevel, index = block
-        var digest = try MerkleTree.root(of: first..<first + blockLeaves) { try leaf(position: $0 + 1, txn, logDB, hasher) }
+        var digest = try MerkleTree.root(of: first..<first + blockLeaves, hasher: hasher) { try leaf(position: $0 + 1, txn, logDB, hasher) }
         try put(key(level: level, index: index), digest, txn, dbi)
         while index & 1 == 1 {
             guard let left = try node(level: level, index: index - 1, txn, dbi) else {
                 throw LogError(.corruptRecord(position: first + 1, "the Merkle tree misses the node at level \(level), index \(index - 1)"))
             }
-            digest = MerkleTree.nodeHash(left, digest)
+            digest = hasher.node(left, digest)
             level += 1
             index >>= 1
             try put(key(level: level, index: index), digest, txn, dbi)
@@ -109,7 +108,7 @@ enum MerkleStore {
 
     /// Called by the writer in the transaction that appended leaves up to `leaves`: stores
     /// every block those leaves completed.
-    static func appended(through leaves: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ logDB: MDB_dbi, _ hasher: SHA256) throws {
+    static func appended(through leaves: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ logDB: MDB_dbi, _ hasher: MerkleHasher) throws {
         let done = try covered(txn, dbi) ?? 0
         let complete = leaves / blockLeaves * blockLeaves
         guard complete > done else { return }
@@ -119,17 +118,17 @@ enum MerkleStore {
 
     /// The root of leaves `range`, from stored nodes where the range is a stored subtree,
     /// otherwise from the records.
-    static func subtree(_ range: Range<UInt64>, _ txn: LMDBTransaction, _ dbi: MDB_dbi?, _ logDB: MDB_dbi, _ hasher: SHA256) throws -> SHA256Digest {
+    static func subtree(_ range: Range<UInt64>, _ txn: LMDBTransaction, _ dbi: MDB_dbi?, _ logDB: MDB_dbi, _ hasher: MerkleHasher) throws -> SHA256Digest {
         let n = UInt64(range.count)
         if n >= blockLeaves && n & (n - 1) == 0 && range.lowerBound % n == 0 {
             let level = UInt64(n.trailingZeroBitCount)
             if let stored = try node(level: level, index: range.lowerBound / n, txn, dbi) { return stored }
         }
         if n <= blockLeaves {
-            return try MerkleTree.root(of: range) { try leaf(position: $0 + 1, txn, logDB, hasher) }
+            return try MerkleTree.root(of: range, hasher: hasher) { try leaf(position: $0 + 1, txn, logDB, hasher) }
         }
         let k = MerkleTree.split(n)
-        return MerkleTree.nodeHash(try subtree(range.lowerBound..<range.lowerBound + k, txn, dbi, logDB, hasher),
-                                   try subtree(range.lowerBound + k..<range.upperBound, txn, dbi, logDB, hasher))
+        return hasher.node(try subtree(range.lowerBound..<range.lowerBound + k, txn, dbi, logDB, hasher),
+                           try subtree(range.lowerBound + k..<range.upperBound, txn, dbi, logDB, hasher))
     }
 }
