@@ -19,6 +19,8 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case corsOrigins = "cors-origins"
     case heartbeatSeconds = "heartbeat-seconds"
     case logLevel = "log-level"
+    case logOrigin = "log-origin"
+    case checkpointSeconds = "checkpoint-seconds"
 
     /// The environment variable that sets it.
     public var environmentName: String { "AUTHLEDGER_" + rawValue.uppercased().replacingOccurrences(of: "-", with: "_") }
@@ -65,6 +67,10 @@ extension ServerConfiguration {
                 }
             case .corsOrigins: browser.allowedOrigins = list()
             case .heartbeatSeconds: heartbeatSeconds = try int(1...3_600)
+            case .logOrigin: engine.logOrigin = text
+            case .checkpointSeconds:
+                let seconds = try int(0...86_400)
+                engine.checkpointInterval = seconds == 0 ? nil : .seconds(seconds)
             case .logLevel:
                 guard let level = Logger.Level(rawValue: text.lowercased()) else {
                     throw ConfigurationError("log-level from \(source) must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

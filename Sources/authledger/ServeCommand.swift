@@ -34,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated origins allowed to call the refresh route from a browser (default none).") var corsOrigins: String?
     @Option(help: "Seconds between heartbeats on an idle event stream (default 15).") var heartbeatSeconds: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+    @Option(help: "The log's name in its signed checkpoints and verifier key (default authledger.local/log).") var logOrigin: String?
+    @Option(help: "Seconds between signed checkpoints of the log (0: only at shutdown and when a proof needs one; default 60).") var checkpointSeconds: String?
 
     private var flags: [ServerSetting: String] {
         let all: [(ServerSetting, String?)] = [
@@ -41,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
             (.rateLimitPerMinute, rateLimitPerMinute), (.rateLimitBurst, rateLimitBurst), (.maxBodyBytes, maxBodyBytes),
             (.maxHeaderBytes, maxHeaderBytes), (.maxTokenBytes, maxTokenBytes), (.refreshCookie, refreshCookie),
             (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.logLevel, logLevel),
+            (.logOrigin, logOrigin), (.checkpointSeconds, checkpointSeconds),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { s, v in v.map { (s, $0) } })
     }
