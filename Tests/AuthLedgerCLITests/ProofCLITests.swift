@@ -104,6 +104,23 @@ struct ProofCLITests {
         #expect(try pythonVerifier(["--key-file", keyFile, "history", movedFile]).status == 1)
     }
 
+    @Test("checkpoint says how to get a first checkpoint; --sign signs one of the whole log (server stopped)")
+    func signFromCLI() async throws {
+        let s = try await Scenario()
+        let head = s.engine.statistics.position
+        try await s.engine.shutdown()
+        // The scenario's engine signs at shutdown; start from a directory without a checkpoint.
+        try? FileManager.default.removeItem(atPath: s.dir.appending("checkpoints/latest.note"))
+        let none = try authledger(["checkpoint"] + s.data)
+        #expect(none.status == 1 && none.err.contains("checkpoint --sign"), "\(none.err)")
+        #expect(try authledger(["proof", "bundle", "1"] + s.data).status == 1)
+        let signed = try authledger(["checkpoint", "--sign"] + s.data)
+        #expect(signed.status == 0, "\(signed.err)")
+        let key = try authledger(["checkpoint", "--verifier-key"] + s.data).out.trimmingCharacters(in: .newlines)
+        let checkpoint = try LogVerifier.checkpoint(note: signed.out, verifierKey: key)
+        #expect(checkpoint.size == head)
+    }
+
     /// What each verifier says of a bundle (old nil) or a consistency proof from `old`.
     func verdicts(_ text: String, old: String? = nil, key: String) throws -> (swift: ProofError.Kind?, cli: Int32, python: Int32) {
         let file = try write(text, "proof-\(UUID().uuidString)")
