@@ -258,7 +258,10 @@ public final class AuthEngine: Sendable {
         keyRetirement.withLock { $0 = task }
     }
 
-    deinit { keyRetirement.withLock { $0?.cancel() } }
+    deinit {
+        keyRetirement.withLock { $0?.cancel() }
+        checkpointing.cancel()
+    }
 
     private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
         let box = signing.withLock { $0 }
