@@ -176,3 +176,25 @@ if "size" in by_pair:
     s = by_pair["size"]["log-size"][0]
     print(f"Size: {s['events']:,} refresh-rotation events for {s['users']:,} users take {s['file_bytes']:,} bytes "
           f"(data.mdb): {s['file_bytes_per_event']:.1f} bytes per event, LMDB overhead and the per-user index included.")
+
+if any(p.startswith("tree-append-") for p in by_pair):
+    print("| durable appends (callers) | with the tree (/s) | without (/s) | with ÷ without (range over rounds) | mean batch |")
+    print("|---|---:|---:|---:|---:|")
+    for callers in (1, 16, 256):
+        rs = by_pair[f"tree-append-{callers}"]["log-append"]
+        on = {r["round"]: r["per_second"] for r in rs if r["tree"]}
+        off = {r["round"]: r["per_second"] for r in rs if not r["tree"]}
+        ratios = [on[k] / off[k] for k in on if k in off]
+        batch = med([r["mean_batch"] for r in rs if r["tree"]])
+        print(f"| {callers} | {fmt(med(list(on.values())))} | {fmt(med(list(off.values())))} | {med(ratios):.0%} "
+              f"({min(ratios):.0%}–{max(ratios):.0%}) | {batch:.1f} |")
+    print()
+if "merkle-build" in by_pair:
+    b = by_pair["merkle-build"]["merkle-build"]
+    p = by_pair["merkle-prove"]["merkle-prove"]
+    print("| tree of a 10M-event log | median | range over rounds |")
+    print("|---|---:|---:|")
+    print(f"| one-time build (s) | {med([r['seconds'] for r in b]):.2f} | {min(r['seconds'] for r in b):.2f}–{max(r['seconds'] for r in b):.2f} |")
+    print(f"| tree storage (bytes per event) | {med([r['bytes_per_event'] for r in b]):.2f} | {min(r['bytes_per_event'] for r in b):.2f}–{max(r['bytes_per_event'] for r in b):.2f} |")
+    print(f"| inclusion proofs of random positions (/s, one thread) | {fmt(med([r['per_second'] for r in p]))} | {fmt(min(r['per_second'] for r in p))}–{fmt(max(r['per_second'] for r in p))} |")
+    print()

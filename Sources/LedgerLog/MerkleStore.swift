@@ -45,7 +45,7 @@ enum MerkleStore {
         while next < blocks {
             let last = min(blocks, next + 16_384)
             try env.write { txn in
-                for block in next..<last { try storeBlock(block, txn, dbi, logDB, hasher) }
+                try storeBlocks(next..<last, txn, dbi, logDB, hasher)
                 try setCovered(last * blockLeaves, txn, dbi)
             }
             progress?(last * blockLeaves, leaves)
@@ -88,16 +88,35 @@ enum MerkleStore {
         return hash
     }
 
-    /// Stores block `block`'s root (its records must be in `txn`), then every ancestor it
-    /// completes.
-    static func storeBlock(_ block: UInt64, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ logDB: MDB_dbi, _ hasher: MerkleHasher) throws {
-        let first = block * blockLeaves
-        var level = blockLevel, index = block
-        var digest = try MerkleTree.root(of: first..<first + blockLeaves, hasher: hasher) { try leaf(position: $0 + 1, txn, logDB, hasher) }
+    /// Stores the roots of `blocks` (their records must be in `txn`) and every ancestor they
+    /// complete. The records are read with one cursor, in order: a lookup per record would
+    /// cost more than hashing it.
+    static func storeBlocks(_ blocks: Range<UInt64>, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ logDB: MDB_dbi, _ hasher: MerkleHasher) throws {
+        guard !blocks.isEmpty else { return }
+        var leaves = [SHA256Digest](repeating: .zero, count: Int(blockLeaves))
+        try txn.withCursor(logDB) { cursor in
+            var entry = try cursor.seek(integerKey: blocks.lowerBound * blockLeaves + 1)
+            for block in blocks {
+                for i in 0..<Int(blockLeaves) {
+                    let position = block * blockLeaves + UInt64(i) + 1
+                    guard let e = entry, e.integerKey == position else {
+                        throw LogError(.corruptRecord(position: position, "the log has no record here, yet the tree needs it"))
+                    }
+                    leaves[i] = hasher.leaf(e.value)
+                    entry = try cursor.move(MDB_NEXT)
+                }
+                try storeBlock(block, root: MerkleTree.root(of: 0..<blockLeaves, hasher: hasher) { leaves[Int($0)] }, txn, dbi, hasher)
+            }
+        }
+    }
+
+    /// Stores block `block`'s root, then every ancestor it completes.
+    private static func storeBlock(_ block: UInt64, root: SHA256Digest, _ txn: LMDBTransaction, _ dbi: MDB_dbi, _ hasher: MerkleHasher) throws {
+        var level = blockLevel, index = block, digest = root
         try put(key(level: level, index: index), digest, txn, dbi)
         while index & 1 == 1 {
             guard let left = try node(level: level, index: index - 1, txn, dbi) else {
-                throw LogError(.corruptRecord(position: first + 1, "the Merkle tree misses the node at level \(level), index \(index - 1)"))
+                throw LogError(.corruptRecord(position: block * blockLeaves + 1, "the Merkle tree misses the node at level \(level), index \(index - 1)"))
             }
             digest = hasher.node(left, digest)
             level += 1
@@ -112,7 +131,7 @@ enum MerkleStore {
         let done = try covered(txn, dbi) ?? 0
         let complete = leaves / blockLeaves * blockLeaves
         guard complete > done else { return }
-        for block in (done / blockLeaves)..<(complete / blockLeaves) { try storeBlock(block, txn, dbi, logDB, hasher) }
+        try storeBlocks((done / blockLeaves)..<(complete / blockLeaves), txn, dbi, logDB, hasher)
         try setCovered(complete, txn, dbi)
     }
 
