@@ -61,11 +61,15 @@ run_merkle() {
     local base big
     for round in $(seq 1 "$ROUNDS"); do
         echo "merkle round $round/$ROUNDS" >&2
-        # Durable appends without and with the tree, side by side in each round.
+        # Durable appends without and with the tree, side by side in each round, the order
+        # alternating between rounds (the disk's write-back state favours whichever runs first).
+        modes="notree tree"
+        if (( round % 2 == 0 )); then modes="tree notree"; fi
         for spec in "1 1000" "16 10000" "256 100000"; do
             set -- $spec
-            emit "tree-append-$1" "$round" "$($SWIFT merkle-append "$(fresh a)" "$1" "$2" notree)"
-            emit "tree-append-$1" "$round" "$($SWIFT merkle-append "$(fresh a)" "$1" "$2" tree)"
+            for mode in $modes; do
+                emit "tree-append-$1" "$round" "$($SWIFT merkle-append "$(fresh a)" "$1" "$2" "$mode")"
+            done
         done
     done
     base=$(fresh merkle-base)

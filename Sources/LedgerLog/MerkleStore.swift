@@ -22,7 +22,7 @@ enum MerkleStore {
 
     /// Opens (or, for a writer, creates) the database. A writer finding a log older than the
     /// tree builds it here, reporting progress; a reader of such a log gets nil.
-    static func open(_ env: LMDBEnvironment, logDB: MDB_dbi, build: Bool = true, progress: (@Sendable (UInt64, UInt64) -> Void)?) throws -> MDB_dbi? {
+    static func open(_ env: LMDBEnvironment, logDB: MDB_dbi, build: Bool = true, maxMapSize: Int, progress: (@Sendable (UInt64, UInt64) -> Void)?) throws -> MDB_dbi? {
         if env.readOnly {
             return try env.read(keepHandles: true) { txn -> MDB_dbi? in
                 let opened: Result<MDB_dbi, LMDBError> = Result { () throws(LMDBError) in try env.openDatabase(name, flags: MDB_INTEGERKEY, in: txn) }
@@ -44,9 +44,15 @@ enum MerkleStore {
         var next = (done ?? 0) / blockLeaves
         while next < blocks {
             let last = min(blocks, next + 16_384)
-            try env.write { txn in
-                try storeBlocks(next..<last, txn, dbi, logDB, hasher)
-                try setCovered(last * blockLeaves, txn, dbi)
+            do {
+                try env.write { txn in
+                    try storeBlocks(next..<last, txn, dbi, logDB, hasher)
+                    try setCovered(last * blockLeaves, txn, dbi)
+                }
+            } catch let e as LMDBError where e.isMapFull {
+                // A log written before the tree may fill its map exactly: grow it, as appends do.
+                try env.grow(upTo: maxMapSize)
+                continue
             }
             progress?(last * blockLeaves, leaves)
             next = last
