@@ -61,15 +61,11 @@ run_merkle() {
     local base big
     for round in $(seq 1 "$ROUNDS"); do
         echo "merkle round $round/$ROUNDS" >&2
-        # Durable appends without and with the tree, side by side in each round, the order
-        # alternating between rounds (the disk's write-back state favours whichever runs first).
-        modes="notree tree"
-        if (( round % 2 == 0 )); then modes="tree notree"; fi
-        for spec in "1 1000" "16 10000" "256 100000"; do
+        # Durable appends with and without the tree, alternating in bursts within one
+        # process (ten bursts each), so both see the same disk state.
+        for spec in "1 200" "16 2000" "256 20480"; do
             set -- $spec
-            for mode in $modes; do
-                emit "tree-append-$1" "$round" "$($SWIFT merkle-append "$(fresh a)" "$1" "$2" "$mode")"
-            done
+            emit "tree-append-$1" "$round" "$($SWIFT merkle-append-paired "$(fresh a)" "$1" "$2" 20)"
         done
     done
     base=$(fresh merkle-base)

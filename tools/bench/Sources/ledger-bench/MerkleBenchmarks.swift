@@ -1,3 +1,4 @@
+import Glibc
 import LedgerCodec
 import LedgerCrypto
 import LedgerLog
@@ -54,5 +55,43 @@ enum MerkleBenchmarks {
         }
         report(["bench": "merkle-prove", "events": size, "proofs": n, "mean_hashes": Double(hashes) / Double(n),
                 "seconds": now - start, "per_second": Double(n) / (now - start)])
+    }
+}
+
+extension MerkleBenchmarks {
+    /// Durable appends to two logs in one process, one keeping its tree and one not,
+    /// alternating in bursts of `burst` events from `callers` tasks, `bursts` times: both
+    /// see the same disk and machine state, which on a shared virtual disk moves by more
+    /// than the difference measured.
+    static func appendPaired(dir: String, callers: Int, burst: Int, bursts: Int) async throws {
+        func open(_ name: String, tree: Bool) throws -> EventLog {
+            var config = LogConfiguration()
+            config.maintainMerkleTree = tree
+            return try EventLog(directory: dir + "/" + name, configuration: config)
+        }
+        mkdir(dir, 0o755)
+        let logs = [try open("tree", tree: true), try open("notree", tree: false)]
+        var seconds = [0.0, 0.0], events = [0, 0]
+        var next = [1, 1]
+        for b in 0..<bursts {
+            // tree, notree, notree, tree, …: neither always goes first.
+            let which = (b / 2 + b) % 2
+            let log = logs[which], first = next[which], per = burst / callers
+            let start = monotonicSeconds()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for c in 0..<callers {
+                    group.addTask {
+                        for i in 0..<per { try await log.append(LogBenchmarks.rotation(first + c * per + i, users: 10_000)) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            seconds[which] += monotonicSeconds() - start
+            events[which] += per * callers
+            next[which] += per * callers
+        }
+        let on = Double(events[0]) / seconds[0], off = Double(events[1]) / seconds[1]
+        report(["bench": "merkle-append-paired", "callers": callers, "events": events[0] + events[1],
+                "mean_batch_tree": Double(events[0]) / Double(logs[0].commitCount), "per_second": on, "baseline_per_second": off, "ratio": on / off])
     }
 }

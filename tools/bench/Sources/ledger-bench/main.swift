@@ -20,6 +20,9 @@ case "log-append":
 case "merkle-append":
     // merkle-append DIR CALLERS EVENTS tree|notree — durable appends with or without the tree
     try await LogBenchmarks.append(dir: arg(2), callers: Int(arg(3))!, events: Int(arg(4))!, durable: true, tree: arg(5) == "tree")
+case "merkle-append-paired":
+    // merkle-append-paired DIR CALLERS BURST BURSTS — with and without the tree, alternating bursts in one process
+    try await MerkleBenchmarks.appendPaired(dir: arg(2), callers: Int(arg(3))!, burst: Int(arg(4))!, bursts: Int(arg(5))!)
 case "merkle-fill":
     // merkle-fill DIR EVENTS — a log written without its tree, as by a version before it
     try MerkleBenchmarks.fill(dir: arg(2), events: Int(arg(3))!)
