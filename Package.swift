@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "LedgerEngine", "LedgerCodec", "LedgerTokens", "LedgerCrypto", "LedgerLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

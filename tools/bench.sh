@@ -19,6 +19,9 @@ mkdir -p "$(dirname "$OUT")"
 tools/install-deps.sh
 gcc -O2 -Wall -o .build-bench/lmdb-raw-bench tools/lmdb-raw-bench.c -llmdb
 gcc -O2 -Wall -I tools/bench/Sources/CRawCrypto/include -o .build-bench/crypto-raw-bench tools/crypto-raw-bench.c -lcrypto -lpthread
+# The cached build plan of this nested package misses source files added to the product
+# since it was written (the build then fails, or measures old code): plan afresh.
+rm -f tools/bench/.build/release.yaml
 (cd tools/bench && swift build -c release --product ledger-bench >&2)
 SWIFT=tools/bench/.build/release/ledger-bench
 RAW=.build-bench/lmdb-raw-bench

@@ -14,8 +14,11 @@ package struct ExactString: Hashable, Sendable, CustomStringConvertible {
     package static func == (a: ExactString, b: ExactString) -> Bool { a.string.hasSameBytes(as: b.string) }
 
     package func hash(into hasher: inout Hasher) {
-        var s = string
-        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let hashed: Void? = string.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil {
+            var s = string
+            s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     package var description: String { string }
@@ -25,9 +28,18 @@ extension String {
     /// Whether the two strings hold the same UTF-8 bytes (not merely canonically
     /// equivalent characters, which is what `==` compares).
     package func hasSameBytes(as other: String) -> Bool {
-        var a = self, b = other
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        // Native strings lend their bytes without a copy (`withUTF8` needs a mutable copy,
+        // a retain and release per call: measurable in replay, which compares devices on
+        // every login); bridged or lazy ones are made contiguous first.
+        let borrowed = utf8.withContiguousStorageIfAvailable { x in
+            other.utf8.withContiguousStorageIfAvailable { y in Self.equal(x, y) }
         }
+        if let result = borrowed ?? nil { return result }
+        var a = self, b = other
+        return a.withUTF8 { x in b.withUTF8 { y in Self.equal(x, y) } }
+    }
+
+    private static func equal(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import LedgerEngine
 import Logging
 import NIOCore
@@ -13,6 +14,7 @@ public func buildApplication(
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    try configuration.validate()
     let engine = try await AuthEngine.open(dataDirectory: configuration.dataDirectory, configuration: configuration.engine)
     return try buildApplication(engine: engine, configuration: configuration, registry: registry, onServerRunning: onServerRunning)
 }
@@ -25,15 +27,29 @@ public func buildApplication(
     registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try configuration.validate()
     let apiKeys = try APIKeyStore.replay(engine.log)
+    let metrics = ServerMetrics(registry: registry)
+    engine.observeCommits(metrics.batch)
     let routes = Routes(
         engine: engine, apiKeys: apiKeys, configuration: configuration,
         addresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         rateLimiter: RateLimiter(configuration.rateLimit, clock: configuration.engine.clock),
-        metrics: ServerMetrics(registry: registry))
+        metrics: metrics)
     let router = routes.router()
+    let stall = TimeAmount.seconds(Int64(configuration.timeouts.writeStallSeconds))
+    // The decoder refuses heads well past max-header-bytes outright (the connection is
+    // closed); heads up to it are read and answered 431 by the observability middleware.
+    var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
+    decoder.maxHeaderListSize = max(configuration.limits.maxHeaderBytes * 2, 16_384)
+    decoder.maxHeaderFieldSize = decoder.maxHeaderListSize
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [StalledWriteHandler(timeout: stall)],
+        idleTimeout: .seconds(Int64(configuration.timeouts.idleSeconds)),
+        httpDecoderConfiguration: decoder)
     return Application(
         router: router,
+        server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authledger"),
         // The application stops its server before its services: requests in flight are
         // answered and streams ended before the engine refuses commands and snapshots.

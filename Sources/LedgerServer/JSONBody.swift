@@ -9,9 +9,15 @@ struct JSONObjectReader {
     private var read: Set<String> = []
 
     /// Reads the body of `request` as a JSON object, up to `limit` bytes.
-    static func read(_ request: Request, limit: Int) async throws -> JSONObjectReader {
-        try requireContentType(request, "application/json")
+    /// - Parameter allowEmpty: an empty body (for a route whose members are all optional)
+    ///   reads as `{}`, with or without a content type.
+    static func read(_ request: Request, limit: Int, allowEmpty: Bool = false) async throws -> JSONObjectReader {
+        if !allowEmpty { try requireContentType(request, "application/json") }
         let bytes = try await collect(request, limit: limit)
+        if allowEmpty {
+            if bytes.isEmpty { return JSONObjectReader(members: [:]) }
+            try requireContentType(request, "application/json")
+        }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw Problem.malformedJSON(error.description) }
         guard let object = value.objectValue else { throw Problem.badRequest("the body must be a JSON object") }
@@ -49,6 +55,15 @@ struct JSONObjectReader {
         case nil, .null?: return nil
         case let .string(s)?: return s
         default: throw Problem.badRequest("the member \"\(name)\" must be a string")
+        }
+    }
+
+    mutating func optionalBool(_ name: String) throws -> Bool? {
+        read.insert(name)
+        switch members[name] {
+        case nil, .null?: return nil
+        case let .bool(b)?: return b
+        default: throw Problem.badRequest("the member \"\(name)\" must be true or false")
         }
     }
 

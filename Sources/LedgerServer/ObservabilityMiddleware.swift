@@ -57,6 +57,9 @@ struct ObservabilityMiddleware: RouterMiddleware {
         case let p as Problem:
             return p
         case let e as EngineError:
+            // The caller is told only that nothing changed; the operator needs the reason
+            // (a full disk, a damaged environment), which names no secret.
+            if e.kind == .storage { context.logger.error("storage failure", metadata: ["error": .string(e.message)]) }
             return Problem(e)
         case let e as HTTPError where e.status == .notFound:
             let allowed = allowedMethods(request.uri.path)

@@ -10,15 +10,34 @@ extension Routes {
         v1.post("apikeys") { request, context in try await createAPIKey(request, context) }
         v1.get("apikeys") { request, context in try listAPIKeys(request, context) }
         v1.delete("apikeys/:key") { request, context in try await revokeAPIKey(request, context) }
+        v1.post("keys/rotate") { request, context in try await rotateSigningKey(request, context) }
     }
 
-    /// The published keys. The cache lifetime is short because the engine makes a new key
-    /// sign as soon as it is published: a verifier that meets an unknown `kid` must refetch,
-    /// and a cache must not outlive that by much.
+    /// The published keys. A new key is published `key-publish-ahead-seconds` before it
+    /// signs, and the cache lifetime is at most that (``ServerConfiguration/validate()``), so
+    /// a verifier that refreshes on schedule always holds the key of the tokens it meets;
+    /// after an immediate rotation it refetches on the unknown `kid`.
     func jwks() -> Response {
         var response = JSONBody.response(engine.keys.jwks.document, contentType: "application/jwk-set+json")
         response.headers[.cacheControl] = "public, max-age=\(configuration.jwksMaxAgeSeconds)"
         return response
+    }
+
+    /// Starts a signing-key rotation (published now, signing after the publish-ahead time),
+    /// or with `{"immediately": true}` makes a new key sign at once.
+    func rotateSigningKey(_ request: Request, _ context: ServerContext) async throws -> Response {
+        var context = context
+        try authorize(request, &context, .admin)
+        var body = try await JSONObjectReader.read(request, limit: limits.maxBodyBytes, allowEmpty: true)
+        let immediately = try body.optionalBool("immediately") ?? false
+        try body.finish()
+        let rotation: KeyRotation
+        do { rotation = try await engine.rotateSigningKey(immediately: immediately) } catch let error as EngineError {
+            throw Problem(error)
+        }
+        context.logger.notice("signing key rotation", metadata: ["kid": .string(rotation.kid), "active": .stringConvertible(rotation.isActive)])
+        return JSONBody.response(["kid": .string(rotation.kid), "activates_at": .string(rotation.activatesAt.description),
+                                  "active": .bool(rotation.isActive)])
     }
 
     /// Creates an API key; its secret is in this answer only.

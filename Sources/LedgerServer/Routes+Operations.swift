@@ -19,6 +19,7 @@ extension Routes {
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.scrape(engine))))
         }
         router.group("v1").get("revocations") { request, context in try revocations(request, context) }
+        router.group("v1").get("projection") { request, context in try projection(request, context) }
     }
 
     /// The revoked sessions as of one log position, with that position's chain hash: a new
@@ -33,5 +34,14 @@ extension Routes {
         }
         return JSONBody.response(["position": .integer(Int64(state.position)), "chain_hash": .string(state.chainHash.description),
                                   "revoked": .array(entries)])
+    }
+
+    /// The projection's position and digest (admin): after a restart, equal to what
+    /// `authledger rebuild` prints for the log through that position.
+    func projection(_ request: Request, _ context: ServerContext) throws -> Response {
+        var context = context
+        try authorize(request, &context, .admin)
+        let (position, digest) = engine.projectionCheckpoint
+        return JSONBody.response(["position": .integer(Int64(position)), "digest": .string(digest.hex)])
     }
 }

@@ -60,6 +60,11 @@ struct Routes: Sendable {
 
     func user(_ context: ServerContext) throws -> String {
         guard let user = context.parameters.get("user"), !user.isEmpty else { throw Problem.badRequest("the user id is missing") }
+        // The engine's limit, checked for reads too: no user can have a longer id, and a
+        // route that answers "no sessions" for one would hide a caller's mistake.
+        guard user.utf8.count <= FieldLimits.user else {
+            throw Problem.badRequest("a user id must be 1 to \(FieldLimits.user) bytes of UTF-8; got \(user.utf8.count)")
+        }
         return user
     }
 

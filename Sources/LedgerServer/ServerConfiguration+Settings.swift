@@ -18,6 +18,10 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case refreshCookie = "refresh-cookie"
     case corsOrigins = "cors-origins"
     case heartbeatSeconds = "heartbeat-seconds"
+    case jwksMaxAgeSeconds = "jwks-max-age-seconds"
+    case keyPublishAheadSeconds = "key-publish-ahead-seconds"
+    case idleTimeoutSeconds = "idle-timeout-seconds"
+    case writeTimeoutSeconds = "write-timeout-seconds"
     case logLevel = "log-level"
     case logOrigin = "log-origin"
     case checkpointSeconds = "checkpoint-seconds"
@@ -67,6 +71,10 @@ extension ServerConfiguration {
                 }
             case .corsOrigins: browser.allowedOrigins = list()
             case .heartbeatSeconds: heartbeatSeconds = try int(1...3_600)
+            case .jwksMaxAgeSeconds: jwksMaxAgeSeconds = try int(0...86_400)
+            case .keyPublishAheadSeconds: engine.signingKeyPublishAheadSeconds = Int64(try int(0...604_800))
+            case .idleTimeoutSeconds: timeouts.idleSeconds = try int(1...86_400)
+            case .writeTimeoutSeconds: timeouts.writeStallSeconds = try int(1...86_400)
             case .logOrigin: engine.logOrigin = text
             case .checkpointSeconds:
                 let seconds = try int(0...86_400)
@@ -77,6 +85,17 @@ extension ServerConfiguration {
                 }
                 logger.logLevel = level
             }
+        }
+    }
+
+    /// Checks settings that constrain each other; `buildApplication` calls it.
+    public func validate() throws(ConfigurationError) {
+        guard Int64(jwksMaxAgeSeconds) <= engine.signingKeyPublishAheadSeconds else {
+            throw ConfigurationError("""
+                jwks-max-age-seconds (\(jwksMaxAgeSeconds)) is longer than key-publish-ahead-seconds \
+                (\(engine.signingKeyPublishAheadSeconds)): a verifier could hold a cached key set without the key that \
+                signs its tokens after a rotation; lower the first or raise the second
+                """)
         }
     }
 

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var engine = EngineConfiguration()
     /// Sizes beyond which a request is refused before it is read further.
     public var limits = RequestLimits()
+    /// How long a connection may wait for its client before it is closed.
+    public var timeouts = ConnectionTimeouts()
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (exact addresses).
     /// Anyone else's forwarding headers are ignored: the socket's address is the client's.
     public var trustedProxies: [String] = []
@@ -21,7 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var rateLimit = RateLimit()
     /// Browser mode: the refresh token travels in a cookie, and these origins may call.
     public var browser = BrowserMode()
-    /// How long caches may keep the JWKS.
+    /// How long caches may keep the JWKS (`Cache-Control: max-age`). At most the engine's
+    /// ``EngineConfiguration/signingKeyPublishAheadSeconds`` (120 s by default), so every
+    /// cached key set holds a new key before it signs.
     public var jwksMaxAgeSeconds = 60
     /// How often an idle event stream sends a heartbeat carrying the latest position.
     public var heartbeatSeconds = 15
@@ -39,6 +43,20 @@ public struct RequestLimits: Sendable, Equatable {
     public var maxHeaderBytes = 16_384
     /// The longest token (access, refresh or API key) looked at.
     public var maxTokenBytes = 4_096
+    public init() {}
+}
+
+/// When the server gives up on a client, in seconds. Connections cost a file descriptor and
+/// some memory each, nothing else: a slow or silent client never holds up anyone else's
+/// request, and these bounds keep idle and stalled ones from piling up.
+public struct ConnectionTimeouts: Sendable, Equatable {
+    /// A connection with no request in progress, or whose request head or body stops
+    /// arriving, is closed after this long without a complete request part. A request head
+    /// that trickles in byte by byte counts as no part until it is complete.
+    public var idleSeconds = 60
+    /// A connection whose client leaves what was sent to it unread this long is closed: a
+    /// subscriber that stops reading its event stream is dropped, and its tail ends.
+    public var writeStallSeconds = 30
     public init() {}
 }
 

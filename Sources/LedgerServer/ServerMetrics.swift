@@ -20,6 +20,9 @@ final class ServerMetrics: Sendable {
     private let logCommits: CoreMetrics.Gauge
     private let activeSessions: CoreMetrics.Gauge
     private let revokedRemembered: CoreMetrics.Gauge
+    private let batchCommands: CoreMetrics.Recorder
+    private let batchEvents: CoreMetrics.Recorder
+    private let batchDuration: Metrics.Timer
 
     private struct RequestKey: Hashable { let route: String, method: String, status: Int }
 
@@ -29,7 +32,12 @@ final class ServerMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
                                                    .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                                                    .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        // Group-commit batch sizes: powers of two up to the engine's largest batch.
+        factory.defaultValueHistogramBuckets = (0...12).map { Double(1 << $0) }
         self.factory = factory
+        batchCommands = CoreMetrics.Recorder(label: "authledger_commit_batch_commands", aggregate: true, factory: factory)
+        batchEvents = CoreMetrics.Recorder(label: "authledger_commit_batch_events", aggregate: true, factory: factory)
+        batchDuration = Metrics.Timer(label: "authledger_commit_batch_duration_seconds", preferredDisplayUnit: .seconds, factory: factory)
         subscribers = CoreMetrics.Gauge(label: "authledger_event_subscribers", factory: factory)
         eventsStreamed = CoreMetrics.Counter(label: "authledger_events_streamed_total", factory: factory)
         position = CoreMetrics.Gauge(label: "authledger_log_position", factory: factory)
@@ -75,6 +83,13 @@ final class ServerMetrics: Sendable {
             return t
         }
         timer.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// One batch the engine committed (its observer; on the writer's queue).
+    func batch(_ b: CommitBatch) {
+        batchCommands.record(b.commands)
+        batchEvents.record(b.events)
+        batchDuration.recordNanoseconds(b.duration.nanoseconds)
     }
 
     /// The engine's gauges, read when scraped.

@@ -33,6 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "true: refresh tokens also travel in an HttpOnly; Secure; SameSite=Strict cookie (default false).") var refreshCookie: String?
     @Option(help: "Comma-separated origins allowed to call the refresh route from a browser (default none).") var corsOrigins: String?
     @Option(help: "Seconds between heartbeats on an idle event stream (default 15).") var heartbeatSeconds: String?
+    @Option(help: "Seconds caches may keep the JWKS (default 60; at most key-publish-ahead-seconds).") var jwksMaxAgeSeconds: String?
+    @Option(help: "Seconds a new signing key is published before it signs (default 120).") var keyPublishAheadSeconds: String?
+    @Option(help: "Seconds a connection may wait without a complete request part before it is closed (default 60).") var idleTimeoutSeconds: String?
+    @Option(help: "Seconds a client may leave what was sent to it unread before its connection is closed (default 30).") var writeTimeoutSeconds: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
     @Option(help: "The log's name in its signed checkpoints and verifier key (default authledger.local/log).") var logOrigin: String?
     @Option(help: "Seconds between signed checkpoints of the log (0: only at shutdown and when a proof needs one; default 60).") var checkpointSeconds: String?
@@ -42,7 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
             (.host, host), (.port, port), (.dataDir, dataDir), (.trustedProxies, trustedProxies),
             (.rateLimitPerMinute, rateLimitPerMinute), (.rateLimitBurst, rateLimitBurst), (.maxBodyBytes, maxBodyBytes),
             (.maxHeaderBytes, maxHeaderBytes), (.maxTokenBytes, maxTokenBytes), (.refreshCookie, refreshCookie),
-            (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.logLevel, logLevel),
+            (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.jwksMaxAgeSeconds, jwksMaxAgeSeconds),
+            (.keyPublishAheadSeconds, keyPublishAheadSeconds), (.idleTimeoutSeconds, idleTimeoutSeconds),
+            (.writeTimeoutSeconds, writeTimeoutSeconds), (.logLevel, logLevel),
             (.logOrigin, logOrigin), (.checkpointSeconds, checkpointSeconds),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { s, v in v.map { (s, $0) } })
@@ -58,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             try configuration.apply(ServerConfiguration.settings(fromEnvironment: ProcessInfo.processInfo.environment), from: "the environment")
             try configuration.apply(flags, from: "flags")
+            try configuration.validate()
         } catch let e as ConfigurationError {
             throw CLIError(e.description)
         }

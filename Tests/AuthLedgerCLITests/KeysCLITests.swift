@@ -26,3 +26,35 @@ struct KeysCLITests {
         #expect(keys == ["master-3.key"])
     }
 }
+
+@Suite("authledger keys rotate-signing")
+struct RotateSigningCLITests {
+    @Test("publishes a key that waits for the publish-ahead time; --immediately signs with it at once")
+    func rotateSigning() async throws {
+        let dir = TemporaryDirectory()
+        var c = EngineConfiguration()
+        c.log = .unsafeFast()
+        let original: String
+        do {
+            let engine = try await AuthEngine.open(dataDirectory: dir.path, configuration: c)
+            original = engine.keys.signingKey.kid
+            let busy = try authledger(["keys", "rotate-signing", "--data-dir", dir.path])
+            #expect(busy.status != 0, "the engine holds the writer lock")
+            try await engine.shutdown()
+        }
+        let waiting = try authledger(["keys", "rotate-signing", "--data-dir", dir.path])
+        #expect(waiting.status == 0, "\(waiting.err)")
+        #expect(waiting.out.contains("published; it signs from"))
+        var engine = try await AuthEngine.open(dataDirectory: dir.path, configuration: c)
+        let pending = try #require(engine.keys.pendingRotation)
+        #expect(engine.keys.signingKey.kid == original && engine.keys.jwks[pending.kid] != nil)
+        try await engine.shutdown()
+
+        let now = try authledger(["keys", "rotate-signing", "--immediately", "--data-dir", dir.path])
+        #expect(now.status == 0, "\(now.err)")
+        #expect(now.out.contains("signing key \(pending.kid) signs from now on"))
+        engine = try await AuthEngine.open(dataDirectory: dir.path, configuration: c)
+        #expect(engine.keys.signingKey.kid == pending.kid && engine.keys.pendingRotation == nil)
+        try await engine.shutdown()
+    }
+}

@@ -125,7 +125,7 @@ struct KeyFileTests {
         do {
             let engine = try await open()
             old = engine.keys.signingKey.kid
-            try await engine.rotateSigningKey()
+            try await engine.rotateSigningKey(immediately: true)
         }
         chmod(keys + "/\(old).pem", 0o640)
         try await expectRefused(.keyFile(path: keys + "/\(old).pem"), naming: keys + "/\(old).pem", advice: "chmod 600")

@@ -32,7 +32,7 @@ struct KeyRetirementTests {
         clock.set(at(10, micro: 900_000))
         let token = try await engine.login(LoginRequest(user: "alice", device: Device(label: "Phone"))).tokens.accessToken
         clock.set(at(10, micro: 950_000))
-        try await engine.rotateSigningKey()
+        try await engine.rotateSigningKey(immediately: true)
         let entry = try #require(engine.keys.state.entries[old])
         #expect(entry.deactivatedAt == at(10, micro: 950_000))
         // iat = t0 + 10, exp = t0 + 310; accepted while floor(now) <= t0 + 340.
@@ -63,7 +63,7 @@ struct KeyRetirementTests {
             old = engine.keys.signingKey.kid
             token = try await engine.login(LoginRequest(user: "alice", device: Device(label: "Phone"))).tokens.accessToken
             clock.set(at(5, micro: 500_000))
-            try await engine.rotateSigningKey()
+            try await engine.rotateSigningKey(immediately: true)
             try await engine.shutdown()
         }
         let engine = try await open(accessTokenLifetime: 300, startFromSnapshot: startFromSnapshot)
@@ -84,7 +84,7 @@ struct KeyRetirementTests {
     func schedule() async throws {
         let engine = try await open(retirementInterval: .milliseconds(20))
         let first = engine.keys.signingKey.kid
-        try await engine.rotateSigningKey()
+        try await engine.rotateSigningKey(immediately: true)
         clock.advance(seconds: 300 + 30 + 2)
         try await waitUntil { engine.keys.jwks[first] == nil }
         #expect(engine.keys.jwks[first] == nil, "not retired without being asked")
@@ -94,12 +94,12 @@ struct KeyRetirementTests {
         #expect(retired == [first])
 
         let second = engine.keys.signingKey.kid
-        try await engine.rotateSigningKey()
+        try await engine.rotateSigningKey(immediately: true)
         try await engine.shutdown()
         clock.advance(seconds: 300 + 30 + 2)
         try await Task.sleep(for: .milliseconds(200))
         #expect(engine.keys.jwks[second] != nil, "retired after shutdown")
-        await #expect { try await engine.rotateSigningKey() } throws: { ($0 as? EngineError)?.kind == .shuttingDown }
+        await #expect { try await engine.rotateSigningKey(immediately: true) } throws: { ($0 as? EngineError)?.kind == .shuttingDown }
     }
 
     private func waitUntil(_ condition: () -> Bool) async throws {

@@ -63,8 +63,8 @@ struct KeyRingTests {
         let old = ring.signingKey
         let oldToken = try AccessTokenIssuer(key: old, issuer: "i", audience: ["a"]).issue(subject: "u", sessionID: "s", now: clock.now().seconds).token
         clock.advance(seconds: 10)
-        let new = try await ring.rotate(algorithm: .eddsa)
-        #expect(ring.signingKey.kid == new.kid && new.algorithm == .eddsa)
+        let new = try await ring.rotate(algorithm: .eddsa, immediately: true)
+        #expect(ring.signingKey.kid == new.kid && ring.signingKey.algorithm == .eddsa)
         #expect(Set(ring.jwks.kids) == [old.kid, new.kid])
         let verifier = AccessTokenVerifier(keys: ring.jwks, policy: VerificationPolicy(issuer: "i", audience: "a"))
         #expect(try verifier.verify(oldToken, now: clock.now().seconds).subject == "u")
@@ -89,15 +89,16 @@ struct KeyRingTests {
         var jwks = JWKS()
         do {
             let (_, ring) = try await open()
-            try await ring.rotate()
+            try await ring.rotate(immediately: true)
             clock.advance(seconds: 1000)
             try await ring.retireExpiredKeys()
-            try await ring.rotate(algorithm: .eddsa)
+            try await ring.rotate(algorithm: .eddsa)  // published ahead: waiting, not yet signing
             jwks = ring.jwks
         }
         let (_, ring) = try await open()
         #expect(ring.jwks == jwks)
         #expect(ring.jwks.keys.count == 2)
+        #expect(ring.pendingRotation?.kid == ring.jwks.kids.first { $0 != ring.signingKey.kid })
     }
 
     @Test("a missing private key for the active kid leads to a fresh key, not a crash")

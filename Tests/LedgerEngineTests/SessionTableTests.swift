@@ -55,3 +55,35 @@ struct SessionTableTests {
         #expect(b[id]?.generation == 99 && b.count == 2)
     }
 }
+
+@Suite("Packed session")
+struct PackedSessionTests {
+    @Test("a table slot is one 64-byte cache line")
+    func slotSize() {
+        #expect(MemoryLayout<PackedSession>.size == 48)
+        #expect(MemoryLayout<SessionID>.stride + MemoryLayout<PackedSession>.stride == 64)
+    }
+
+    @Test("fields set at login round-trip through the shared word at their limits")
+    func packedFields() {
+        let ip = PackedIP(.v6(0xfe80_0000_0000_0000, 1))
+        for (login, lifetimes, sealedIP) in [(UInt64(1), UInt16(0), false), (PackedSession.maximumLoginPosition, UInt16.max, true),
+                                             (123_456_789, 7, true)] {
+            var sealed = PackedSession(createdAt: -5, rotatedAt: 9, lastIP: ip, login: login, user: .max, device: PackedSession.sealedDevice,
+                                       generation: .max, lifetimes: lifetimes, ipSealed: sealedIP)
+            #expect(sealed.login == login && sealed.device == PackedSession.sealedDevice && sealed.lifetimes == lifetimes)
+            #expect(sealed.ipSealed == sealedIP && sealed.user == .max && sealed.generation == .max && sealed.lastIP == ip)
+            sealed.ipSealed.toggle()
+            #expect(sealed.ipSealed == !sealedIP && sealed.login == login && sealed.lifetimes == lifetimes)
+
+            let device = UInt32(truncatingIfNeeded: login) & 0x7fff_ffff
+            let clear = PackedSession(createdAt: 1, rotatedAt: 2, lastIP: ip, login: login, user: 3, device: device,
+                                      generation: 4, lifetimes: lifetimes, ipSealed: sealedIP)
+            // A clear login's device is in the projection, so its position is not kept.
+            #expect(clear.device == device && clear.login == 0 && clear.lifetimes == lifetimes && clear.ipSealed == sealedIP)
+        }
+        let largestDevice = PackedSession(createdAt: 0, rotatedAt: 0, lastIP: ip, login: 0, user: 0, device: PackedSession.sealedDevice - 1,
+                                          generation: 0, lifetimes: 0, ipSealed: false)
+        #expect(largestDevice.device == PackedSession.sealedDevice - 1)
+    }
+}

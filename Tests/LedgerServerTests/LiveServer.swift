@@ -92,8 +92,8 @@ final class LiveServer: @unchecked Sendable {
         func json() throws -> [String: Any] { try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:] }
     }
 
-    func call(_ method: String, _ path: String, json: String? = nil, key: String? = nil, headers: [String: String] = [:],
-              useKey: Bool = true) async throws -> Answer {
+    func call(_ method: String, _ path: String, json: String? = nil, form: String? = nil, key: String? = nil,
+              headers: [String: String] = [:], useKey: Bool = true) async throws -> Answer {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         request.timeoutInterval = 30
@@ -101,6 +101,10 @@ final class LiveServer: @unchecked Sendable {
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let form {
+            request.httpBody = Data(form.utf8)
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         }
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         let (data, response) = try await URLSession.shared.data(for: request)

@@ -36,6 +36,11 @@ struct SessionsAPITests {
             try again.expectProblem(.unauthorized, "session-revoked")
             #expect(!again.text.contains(next.string("refresh_token")))
             #expect(engine.isRevoked(session: SessionID(hex: session)!))
+            // Ending it again: no longer a live session of alice's, so 404, and nothing appended.
+            let position = engine.statistics.position
+            try await client.send(.delete, "/v1/users/alice/sessions/\(session)", key: fixture.key(.sessionsWrite))
+                .expectProblem(.notFound, "session-not-found")
+            #expect(engine.statistics.position == position)
         }
     }
 

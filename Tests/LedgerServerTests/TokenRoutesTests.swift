@@ -91,7 +91,10 @@ struct TokenRoutesTests {
             let metrics = try await client.send(.get, "/metrics").text
             for name in ["authledger_http_requests_total{route=\"/v1/sessions\",method=\"POST\",status=\"201\"} 1", "authledger_log_position",
                          "authledger_sessions_active 1", "authledger_commit_duration_seconds_bucket", "authledger_http_request_duration_seconds_bucket",
-                         "authledger_event_subscribers", "authledger_events_streamed_total"] {
+                         "authledger_event_subscribers", "authledger_events_streamed_total",
+                         // The login's batch: one command, its events (login, and the new user's key), in one commit.
+                         "authledger_commit_batch_commands_bucket{le=\"1.0\"} 1", "authledger_commit_batch_commands_count 1",
+                         "authledger_commit_batch_events_count 1", "authledger_commit_batch_duration_seconds_count 1"] {
                 #expect(metrics.contains(name), "\(name)")
             }
             #expect(!metrics.contains(fixture.key(.sessionsWrite)))

@@ -36,6 +36,8 @@ public final class AuthEngine: Sendable {
     public let checkpoints: Checkpointer
     private let checkpointing = CheckpointSchedule()
     private let keyRetirement = Mutex<Task<Void, Never>?>(nil)
+    private let keyActivation = Mutex<Task<Void, Never>?>(nil)
+    private let commitObservers = CommitObservers()
     private let commands = CommandGate()
     let tails: TailHub
     /// The one shutdown, shared by every caller of ``shutdown()``.
@@ -55,6 +57,7 @@ public final class AuthEngine: Sendable {
         keyConfiguration.algorithm = configuration.signingAlgorithm
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
+        keyConfiguration.publishAheadSeconds = configuration.signingKeyPublishAheadSeconds
         // The log key before the key ring writes: a refused key file changes nothing.
         let logKey = try LogKey.open(dataDirectory: dataDirectory, origin: configuration.logOrigin, create: true)
         let checkpoints = try Checkpointer(dataDirectory: dataDirectory, log: log, key: logKey)
@@ -80,6 +83,8 @@ public final class AuthEngine: Sendable {
         let engine = AuthEngine(configuration: configuration, log: log, keys: keys, vault: vault, projection: projection.state, startup: report,
                                 snapshots: store, checkpoints: checkpoints)
         engine.startKeyRetirement()
+        // A rotation started before a restart still takes effect on time.
+        if let pending = keys.pendingRotation { engine.scheduleActivation(at: pending.activatesAt) }
         if let interval = configuration.checkpointInterval {
             engine.checkpointing.start(every: interval, checkpoints, logger: configuration.logger)
         }
@@ -101,7 +106,8 @@ public final class AuthEngine: Sendable {
         signing = Mutex(IssuerBox(AccessTokenIssuer(key: keys.signingKey, issuer: configuration.issuer, audience: configuration.audience)))
         refreshTokens = keys.refreshTokens
         verifying = Mutex(Self.verifier(keys.jwks, configuration))
-        let writer = BatchWriter(configuration: configuration, log: log, tails: tails, vault: configuration.sealPersonalData ? vault : nil)
+        let writer = BatchWriter(configuration: configuration, log: log, tails: tails, vault: configuration.sealPersonalData ? vault : nil,
+                                 observers: commitObservers)
         let schedule = snapshotting
         queue = GroupCommitQueue(label: "authledger.engine", maxBatch: 4096) { [state, snapshots] commands in
             let results = writer.process(commands, state)
@@ -198,14 +204,69 @@ public final class AuthEngine: Sendable {
         _ = try await run(.forget(user: user, actor: actor))
     }
 
-    /// Makes a new key the signing key; the old one stays published until its tokens expire.
-    public func rotateSigningKey(algorithm: JWSAlgorithm? = nil) async throws {
+    /// Starts a signing-key rotation: the new key is published now (in the JWKS and as a
+    /// `key.added` event to tails) and signs from ``EngineConfiguration/signingKeyPublishAheadSeconds``
+    /// later, when the engine activates it on its own; the old key stays published until its
+    /// tokens expire. A rotation already waiting is returned rather than started twice.
+    /// - Parameter immediately: sign with the new key at once, for a key that may have
+    ///   leaked (verifiers with a cached key set refetch it on the unknown `kid`).
+    @discardableResult
+    public func rotateSigningKey(algorithm: JWSAlgorithm? = nil, immediately: Bool = false) async throws -> KeyRotation {
         try commands.enter()
         defer { commands.leave() }
-        let key = try await keys.rotate(algorithm: algorithm)
-        signing.withLock { $0 = IssuerBox(AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience)) }
-        verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+        let rotation = try await keys.rotate(algorithm: algorithm, immediately: immediately)
+        keysChanged()
+        if !rotation.isActive { scheduleActivation(at: rotation.activatesAt) }
         _ = try? await run(.publishTails)
+        return rotation
+    }
+
+    /// Makes the key published ahead the signing key once its time has come (see
+    /// ``rotateSigningKey(algorithm:immediately:)``); returns its kid if it did. The engine
+    /// calls this itself at the activation time and every ``EngineConfiguration/keyRetirementInterval``.
+    @discardableResult
+    public func activateDueSigningKey() async throws -> String? {
+        try commands.enter()
+        defer { commands.leave() }
+        guard let kid = try await keys.activateDueKey() else { return nil }
+        keysChanged()
+        _ = try? await run(.publishTails)
+        return kid
+    }
+
+    /// Points the issuer and the verifier at the key ring's current keys.
+    private func keysChanged() {
+        let key = keys.signingKey
+        signing.withLock { box in
+            if box.issuer.key.kid != key.kid {
+                box = IssuerBox(AccessTokenIssuer(key: key, issuer: configuration.issuer, audience: configuration.audience))
+            }
+        }
+        verifying.withLock { $0 = Self.verifier(keys.jwks, configuration) }
+    }
+
+    /// Wakes the engine when a key published ahead is due, so it does not wait for the next
+    /// retirement round. The time is the engine clock's; a test clock that does not move in
+    /// step is covered by the retirement rounds.
+    private func scheduleActivation(at time: Timestamp) {
+        let delay = max(0, time.microseconds - configuration.clock.now().microseconds)
+        let task = Task.detached { [weak self] in
+            do { try await Task.sleep(for: .microseconds(delay)) } catch { return }
+            guard let self else { return }
+            do {
+                if let kid = try await self.activateDueSigningKey() {
+                    self.configuration.logger.info("signing key activated", metadata: ["kid": "\(kid)"])
+                }
+            } catch let error as EngineError where error.kind == .shuttingDown {
+                return
+            } catch {
+                self.configuration.logger.error("activating the signing key published ahead failed (retried every \(self.configuration.keyRetirementInterval)): \(error)")
+            }
+        }
+        keyActivation.withLock { old in
+            old?.cancel()
+            old = task
+        }
     }
 
     /// Appends records that belong to no user and that the projection does not apply (such
@@ -248,6 +309,9 @@ public final class AuthEngine: Sendable {
                 do { try await Task.sleep(for: interval) } catch { return }
                 guard let self else { return }
                 do {
+                    if let kid = try await self.activateDueSigningKey() {
+                        self.configuration.logger.info("signing key activated", metadata: ["kid": "\(kid)"])
+                    }
                     let retired = try await self.retireExpiredKeys()
                     if !retired.isEmpty { self.configuration.logger.info("signing keys retired", metadata: ["kids": "\(retired)"]) }
                 } catch {
@@ -260,6 +324,7 @@ public final class AuthEngine: Sendable {
 
     deinit {
         keyRetirement.withLock { $0?.cancel() }
+        keyActivation.withLock { $0?.cancel() }
         checkpointing.cancel()
     }
 
@@ -277,6 +342,12 @@ public final class AuthEngine: Sendable {
         let refresh = refreshTokens.token(sessionHigh: s.id.high, sessionLow: s.id.low, generation: generation)
         return SessionTokens(session: s.id, accessToken: access, accessTokenExpiresAt: Timestamp(seconds: expires),
                              refreshToken: refresh, refreshTokenExpiresAt: min(s.expiresAt, now.adding(seconds: Int64(s.lifetimes.refreshToken))))
+    }
+
+    /// Calls `observer` after each batch of commands the engine commits (batch size and
+    /// time, for metrics). It runs on the writer's queue: keep it quick and non-blocking.
+    public func observeCommits(_ observer: @escaping @Sendable (CommitBatch) -> Void) {
+        commitObservers.add(observer)
     }
 
     // MARK: Snapshots
@@ -308,9 +379,11 @@ public final class AuthEngine: Sendable {
     private func stop() async throws {
         // Scheduled retirement first, so it does not run into the closed gate and report
         // a failure that is only the shutdown.
-        if let retirement = keyRetirement.withLock({ t in defer { t = nil }; return t }) {
-            retirement.cancel()
-            await retirement.value
+        let scheduled: [Task<Void, Never>?] = [keyRetirement.withLock { t in defer { t = nil }; return t },
+                         keyActivation.withLock { t in defer { t = nil }; return t }]
+        for task in scheduled.compactMap({ $0 }) {
+            task.cancel()
+            await task.value
         }
         await commands.closeAndDrain()
         tails.close()
@@ -460,6 +533,13 @@ public final class AuthEngine: Sendable {
 
     /// A stable hash of the whole projection: equal states give equal digests.
     public var projectionDigest: SHA256Digest { state.withLock { $0.digest } }
+
+    /// The projection's position and its digest, read together: what a rebuild of the log
+    /// through that position must reproduce (`authledger rebuild`). Commands wait while it
+    /// is computed, which takes time in proportion to the projection's size.
+    public var projectionCheckpoint: (position: UInt64, digest: SHA256Digest) {
+        state.withLock { ($0.position, $0.digest) }
+    }
 
     public var statistics: EngineStatistics {
         state.withLock { EngineStatistics(position: $0.position, sessions: $0.activeSessionCount, users: $0.userCount, revokedRemembered: $0.revokedCount) }

@@ -8,8 +8,10 @@ struct BatchWriter: Sendable {
     let tails: TailHub
     /// Nil when sealing is off (the benchmark baseline).
     let vault: UserKeyVault?
+    let observers: CommitObservers
 
     func process(_ commands: [Command], _ state: SharedProjection) -> [Result<Decision.Answer, any Error>] {
+        let started = ContinuousClock.now
         // Time never goes backwards in the log (the writer clamps), so neither do decisions.
         let now = max(configuration.clock.now(), state.withLock { $0.time })
         var results: [Result<Decision.Answer, any Error>] = []
@@ -49,6 +51,7 @@ struct BatchWriter: Sendable {
             return commands.map { _ in .failure(failure) }
         }
         keys.settle()
+        observers.report(CommitBatch(commands: commands.count, events: groups.reduce(0) { $0 + $1.count }, duration: ContinuousClock.now - started))
         state.withLock { p in
             for (events, receipt) in zip(applied, receipts) {
                 var position = receipt.positions.lowerBound

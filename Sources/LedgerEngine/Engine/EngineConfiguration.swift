@@ -38,8 +38,14 @@ public struct EngineConfiguration: Sendable {
     public var snapshotsToKeep = 3
     /// Start from the newest valid snapshot (false: always replay the whole log).
     public var startFromSnapshot = true
+    /// How long a new signing key is published before it signs (see
+    /// ``AuthEngine/rotateSigningKey(algorithm:immediately:)``). Keep it at least as long as
+    /// verifiers cache the JWKS (the server's `Cache-Control: max-age`, 60 s by default), so
+    /// no verifier meets a token signed by a key it has not fetched.
+    public var signingKeyPublishAheadSeconds: Int64 = 120
     /// How often the engine retires signing keys whose tokens have all expired (see
-    /// ``AuthEngine/retireExpiredKeys()``), from open until ``AuthEngine/shutdown()``.
+    /// ``AuthEngine/retireExpiredKeys()``) and activates a key published ahead if it is due
+    /// (it is also woken at the activation time), from open until ``AuthEngine/shutdown()``.
     public var keyRetirementInterval: Duration = .seconds(60)
     /// The log's name: the origin line of its signed checkpoints and the name of its
     /// checkpoint key (`keys/log.pem`), so part of the verifier key auditors hold. One word

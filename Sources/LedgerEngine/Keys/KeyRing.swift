@@ -13,7 +13,21 @@ public struct KeyRingConfiguration: Sendable {
     /// least this long (plus the leeway) after it stops signing.
     public var accessTokenLifetimeSeconds: Int64 = 300
     public var leewaySeconds: Int64 = 30
+    /// How long a new key is published before it signs (see ``KeyRing/rotate(algorithm:immediately:)``):
+    /// at least as long as any verifier caches the key set, so none meets a token signed by
+    /// a key it has not fetched.
+    public var publishAheadSeconds: Int64 = 120
     public init() {}
+}
+
+/// A signing-key rotation: the new key and when it signs.
+public struct KeyRotation: Sendable, Equatable {
+    /// The new key's id (published in the JWKS from now on).
+    public let kid: String
+    /// When the new key signs (or signed) its first token.
+    public let activatesAt: Timestamp
+    /// Whether it already signs.
+    public let isActive: Bool
 }
 
 /// The signing keys and refresh-token keys of one data directory.
@@ -30,11 +44,13 @@ public final class KeyRing: Sendable {
     private struct Current: Sendable {
         var state: KeyState
         var signer: SigningKey?
+        /// The private key of ``KeyState/pendingKid``, once loaded.
+        var pending: SigningKey?
         var refresh: RefreshTokenCodec
     }
     private let current: Mutex<Current>
     /// One lifecycle change at a time (each writes a file, then appends events).
-    private let changes = Mutex(())
+    private let changes = SerialChanges()
 
     /// Opens the key ring of `dataDirectory`, replaying key events from `log`, and makes sure
     /// there is an active signing key (generating one, and logging it, if there is none).
@@ -58,9 +74,10 @@ public final class KeyRing: Sendable {
         let refresh = try Self.loadRefreshKeys(directory)
         current = Mutex(Current(state: state, signer: signer, refresh: refresh))
         if signer == nil {
-            // No active key, or its private file is gone: start signing with a fresh key.
+            // No active key, or its private file is gone: start signing at once (with the
+            // pending key if there is one), since nothing can be issued until a key signs.
             // Older keys stay published, so tokens they signed keep verifying.
-            try await rotate()
+            try await rotate(immediately: true)
         }
     }
 
@@ -76,24 +93,92 @@ public final class KeyRing: Sendable {
     /// Mints and authenticates refresh tokens with the data directory's refresh keys.
     public var refreshTokens: RefreshTokenCodec { current.withLock { $0.refresh } }
 
-    /// Generates a new signing key, stores it, and makes it the signing key. The previous key
-    /// stays published until ``retireExpiredKeys()`` finds its last token expired.
+    /// Starts a signing-key rotation: generates a key, stores it and publishes it (a
+    /// `key.added` event); it becomes the signing key ``KeyRingConfiguration/publishAheadSeconds``
+    /// later, at the first ``activateDueKey()`` from then on, so that verifiers caching the
+    /// JWKS for up to that long know it before they meet its tokens. The previous key stays
+    /// published until ``retireExpiredKeys()`` finds its last token expired.
+    ///
+    /// A rotation already waiting is returned as it is rather than started twice.
+    /// - Parameter immediately: sign with the new key at once (a key that may have leaked):
+    ///   verifiers holding a cached key set refetch it when they meet the unknown `kid`. A
+    ///   key already published and waiting is activated rather than a new one made.
     @discardableResult
-    public func rotate(algorithm: JWSAlgorithm? = nil) async throws -> SigningKey {
-        let key = try SigningKey.generate(algorithm ?? configuration.algorithm)
-        // The private key is on disk before any event names it: a crash in between leaves an
-        // unused file, never a published key nobody can sign with.
-        try SecretFiles.write(Array(try key.pemRepresentation().utf8), to: path(for: key.kid))
-        let events: [AuthEvent] = [
-            .signingKeyAdded(SigningKeyAdded(kid: key.kid, algorithm: key.algorithm.rawValue, publicJWK: key.verificationKey.jwk!.serialized)),
-            .signingKeyActivated(SigningKeyChanged(kid: key.kid)),
-        ]
-        let receipt = try await log.append(events.map { $0.pending(user: nil) })
-        current.withLock { c in
-            for e in events { c.state.apply(e, at: receipt.timestamp) }
-            c.signer = key
+    public func rotate(algorithm: JWSAlgorithm? = nil, immediately: Bool = false) async throws -> KeyRotation {
+        try await changes.run {
+            do {
+                if let pending = try self.pendingKey() {
+                    return immediately ? try await self.activate(pending) : self.rotation(pending.kid)
+                }
+            } catch let error as EngineError where immediately {
+                // The waiting key's file is gone or unusable. It has signed nothing, so
+                // retiring it is safe, and an urgent rotation must not wait for a restore.
+                guard case .keyFile = error.kind, let kid = self.current.withLock({ $0.state.pendingKid }) else { throw error }
+                let retired = AuthEvent.signingKeyRetired(SigningKeyChanged(kid: kid))
+                let receipt = try await self.log.append([retired.pending(user: nil)])
+                self.current.withLock { $0.state.apply(retired, at: receipt.timestamp) }
+            }
+            let key = try SigningKey.generate(algorithm ?? self.configuration.algorithm)
+            // The private key is on disk before any event names it: a crash in between leaves
+            // an unused file, never a published key nobody can sign with.
+            try SecretFiles.write(Array(try key.pemRepresentation().utf8), to: self.path(for: key.kid))
+            var events: [AuthEvent] = [
+                .signingKeyAdded(SigningKeyAdded(kid: key.kid, algorithm: key.algorithm.rawValue, publicJWK: key.verificationKey.jwk!.serialized)),
+            ]
+            if immediately { events.append(.signingKeyActivated(SigningKeyChanged(kid: key.kid))) }
+            let receipt = try await self.log.append(events.map { $0.pending(user: nil) })
+            self.current.withLock { c in
+                for e in events { c.state.apply(e, at: receipt.timestamp) }
+                if immediately { c.signer = key } else { c.pending = key }
+            }
+            return self.rotation(key.kid)
         }
+    }
+
+    /// Makes the key published ahead the signing key, if its time has come. Returns its kid
+    /// if it did. The engine calls this itself (see ``AuthEngine/activateDueSigningKey()``).
+    @discardableResult
+    public func activateDueKey() async throws -> String? {
+        try await changes.run {
+            guard let pending = try self.pendingKey(), self.rotation(pending.kid).activatesAt <= self.clock.now() else { return nil }
+            return try await self.activate(pending).kid
+        }
+    }
+
+    /// The rotation waiting to take effect, if any.
+    public var pendingRotation: KeyRotation? {
+        current.withLock { $0.state.pendingKid }.map(rotation)
+    }
+
+    private func rotation(_ kid: String) -> KeyRotation {
+        current.withLock { c in
+            let entry = c.state.entries[kid]!
+            return KeyRotation(kid: kid, activatesAt: entry.activatedAt ?? entry.addedAt.adding(seconds: configuration.publishAheadSeconds),
+                               isActive: c.state.activeKid == kid)
+        }
+    }
+
+    /// The pending key's signer, read from its file the first time (after a restart).
+    private func pendingKey() throws -> SigningKey? {
+        let (kid, loaded, state) = current.withLock { ($0.state.pendingKid, $0.pending, $0.state) }
+        guard let kid else { return nil }
+        if let loaded, loaded.kid == kid { return loaded }
+        guard let key = try Self.loadSigner(kid: kid, of: state, in: keysDirectory) else {
+            throw EngineError(.keyFile(path: path(for: kid)), "the signing key \"\(kid)\" published ahead of its activation has no private key file in \(keysDirectory); restore it from a backup")
+        }
+        current.withLock { $0.pending = key }
         return key
+    }
+
+    private func activate(_ key: SigningKey) async throws -> KeyRotation {
+        let event = AuthEvent.signingKeyActivated(SigningKeyChanged(kid: key.kid))
+        let receipt = try await log.append([event.pending(user: nil)])
+        current.withLock { c in
+            c.state.apply(event, at: receipt.timestamp)
+            c.signer = key
+            c.pending = nil
+        }
+        return rotation(key.kid)
     }
 
     /// Retires every key that no longer signs and whose tokens have all expired, logging
@@ -104,15 +189,17 @@ public final class KeyRing: Sendable {
     @discardableResult
     public func retireExpiredKeys(longestAccessTokenLifetimeSeconds: Int64 = 0) async throws -> [String] {
         let lifetime = max(configuration.accessTokenLifetimeSeconds, longestAccessTokenLifetimeSeconds)
-        let kids = current.withLock {
-            $0.state.retirable(now: clock.now(), longestTokenLifetimeSeconds: lifetime, leewaySeconds: configuration.leewaySeconds)
+        return try await changes.run {
+            let kids = self.current.withLock {
+                $0.state.retirable(now: self.clock.now(), longestTokenLifetimeSeconds: lifetime, leewaySeconds: self.configuration.leewaySeconds)
+            }
+            guard !kids.isEmpty else { return [] }
+            let events = kids.map { AuthEvent.signingKeyRetired(SigningKeyChanged(kid: $0)) }
+            let receipt = try await self.log.append(events.map { $0.pending(user: nil) })
+            self.current.withLock { c in for e in events { c.state.apply(e, at: receipt.timestamp) } }
+            for kid in kids { SecretFiles.remove(self.path(for: kid)) }
+            return kids
         }
-        guard !kids.isEmpty else { return [] }
-        let events = kids.map { AuthEvent.signingKeyRetired(SigningKeyChanged(kid: $0)) }
-        let receipt = try await log.append(events.map { $0.pending(user: nil) })
-        current.withLock { c in for e in events { c.state.apply(e, at: receipt.timestamp) } }
-        for kid in kids { SecretFiles.remove(path(for: kid)) }
-        return kids
     }
 
     /// Applies key events committed by another process (read from a tail).

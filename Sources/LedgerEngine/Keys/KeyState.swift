@@ -14,6 +14,8 @@ public struct KeyState: Sendable, Equatable {
         public var deactivatedAt: Timestamp?
         public var retiredAt: Timestamp?
         public var isPublished: Bool { retiredAt == nil }
+        /// Published and waiting to sign (see ``KeyState/pendingKid``).
+        public var isPending: Bool { isPublished && activatedAt == nil }
     }
 
     public private(set) var entries: [String: Entry] = [:]
@@ -57,6 +59,12 @@ public struct KeyState: Sendable, Equatable {
         return state
     }
 
+    /// The key published ahead of signing: added, not yet activated. There is at most one:
+    /// ``KeyRing/rotate(algorithm:immediately:)`` starts no second rotation while one waits.
+    public var pendingKid: String? {
+        entries.filter { $0.key != activeKid && $0.value.isPending }.min { $0.value.addedAt < $1.value.addedAt }?.key
+    }
+
     /// Every published (not retired) key.
     public var jwks: JWKS { JWKS(entries.values.filter(\.isPublished).map(\.key)) }
 
@@ -64,7 +72,8 @@ public struct KeyState: Sendable, Equatable {
     /// ``Entry/retirementTime(longestTokenLifetimeSeconds:leewaySeconds:)``).
     public func retirable(now: Timestamp, longestTokenLifetimeSeconds: Int64, leewaySeconds: Int64) -> [String] {
         entries.filter { kid, e in
-            kid != activeKid && e.isPublished
+            // A pending key has signed nothing yet: it waits for its activation, not retirement.
+            kid != activeKid && e.isPublished && !e.isPending
                 && e.retirementTime(longestTokenLifetimeSeconds: longestTokenLifetimeSeconds, leewaySeconds: leewaySeconds) <= now
         }.keys.sorted()
     }

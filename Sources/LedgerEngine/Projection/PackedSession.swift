@@ -24,25 +24,66 @@ struct PackedIP: Hashable, Sendable {
     }
 }
 
-/// A session as the live projection stores it: 56 bytes with no references, so a million
-/// of them are one flat allocation that copies with a memcpy. Strings (user, device) and
-/// lifetimes are interned in the projection's tables.
+/// A session as the live projection stores it: 48 bytes with no references, so a million
+/// of them are one flat allocation that copies with a memcpy, and a ``SessionTable`` slot
+/// (id and value) is one 64-byte cache line. Strings (user, device) and lifetimes are
+/// interned in the projection's tables.
+///
+/// The fields set once at login share one word (`origin`): a 46-bit device index or login
+/// position, two flags and the 16-bit lifetimes index. Replay is mostly lookups in the
+/// session table, where a slot that straddles two cache lines costs a second miss
+/// (BENCHMARKS.md, "Rebuild and the session slot").
 struct PackedSession: Sendable, Equatable {
     var createdAt: Int64
     /// The last rotation (or the login); also the last time the session was seen.
     var rotatedAt: Int64
     /// The last address as the log holds it (ciphertext when ``ipSealed``).
     var lastIP: PackedIP
-    /// The position of the login record, where a sealed login's label and user agent are.
-    var login: UInt64
     var user: UInt32
-    /// The interned clear device of a schema 1 login; ``sealedDevice`` for a sealed one.
-    var device: UInt32
     var generation: UInt32
-    var lifetimes: UInt16
-    var ipSealed: Bool
+    private var origin: UInt64
 
     static let sealedDevice = UInt32.max
+    /// Positions (and device indexes) up to 2⁴⁶ − 1: 70 trillion events.
+    static let maximumLoginPosition: UInt64 = 1 << 46 - 1
+
+    private static let lifetimesMask: UInt64 = 0xffff
+    private static let ipSealedBit: UInt64 = 1 << 16
+    private static let sealedLoginBit: UInt64 = 1 << 17
+    private static let originShift: UInt64 = 18
+
+    /// - Parameters:
+    ///   - login: the position of the login record; kept only for a sealed login
+    ///     (`device == sealedDevice`), whose label and user agent are read from it.
+    ///   - device: the interned clear device of a schema 1 login, or ``sealedDevice``.
+    init(createdAt: Int64, rotatedAt: Int64, lastIP: PackedIP, login: UInt64, user: UInt32, device: UInt32,
+         generation: UInt32, lifetimes: UInt16, ipSealed: Bool) {
+        precondition(login <= Self.maximumLoginPosition, "log position \(login) beyond 2^46")
+        self.createdAt = createdAt
+        self.rotatedAt = rotatedAt
+        self.lastIP = lastIP
+        self.user = user
+        self.generation = generation
+        let sealed = device == Self.sealedDevice
+        origin = (sealed ? login : UInt64(device)) << Self.originShift | (sealed ? Self.sealedLoginBit : 0)
+            | (ipSealed ? Self.ipSealedBit : 0) | UInt64(lifetimes)
+    }
+
+    /// The interned clear device of a schema 1 login; ``sealedDevice`` for a sealed one.
+    var device: UInt32 {
+        origin & Self.sealedLoginBit != 0 ? Self.sealedDevice : UInt32(truncatingIfNeeded: origin >> Self.originShift)
+    }
+
+    /// The position of a sealed login's record, where its label and user agent are; 0 for a
+    /// clear login, whose device is in the projection.
+    var login: UInt64 { origin & Self.sealedLoginBit != 0 ? origin >> Self.originShift : 0 }
+
+    var lifetimes: UInt16 { UInt16(truncatingIfNeeded: origin & Self.lifetimesMask) }
+
+    var ipSealed: Bool {
+        get { origin & Self.ipSealedBit != 0 }
+        set { origin = newValue ? origin | Self.ipSealedBit : origin & ~Self.ipSealedBit }
+    }
 }
 
 /// Interned strings, referred to by index.

@@ -1,8 +1,8 @@
 import CMemory
 import LedgerCodec
 
-/// The live sessions, in one flat open-addressing table (linear probing) of 72-byte slots
-/// (a 16-byte id and a 56-byte ``PackedSession``).
+/// The live sessions, in one flat open-addressing table (linear probing) of 64-byte slots
+/// (a 16-byte id and a 48-byte ``PackedSession``): one cache line each.
 ///
 /// Session ids are 128 random bits, so their bits are already uniform: a slot is found with
 /// one multiply instead of SipHash, and the table can run fuller than `Dictionary` (which

@@ -183,6 +183,9 @@ enum SnapshotCodec {
             guard Int(device) < devices.count || device == PackedSession.sealedDevice else {
                 throw malformed("session \(id) names device \(device) of \(devices.count)")
             }
+            guard device != PackedSession.sealedDevice || login <= PackedSession.maximumLoginPosition else {
+                throw malformed("session \(id) has login position \(login)")
+            }
             guard Int(life) < lifetimes.count else { throw malformed("session \(id) names lifetimes \(life) of \(lifetimes.count)") }
             guard sessions[id] == nil else { throw malformed("session \(id) appears twice") }
             sessions[id] = PackedSession(createdAt: created, rotatedAt: rotated, lastIP: ip, login: login, user: user, device: device,
