@@ -1,9 +1,11 @@
+import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import LedgerCodec
 import LedgerCrypto
 import LedgerEngine
 @testable import LedgerServer
+import LedgerTesting
 import LedgerTokens
 import NIOCore
 import Testing
@@ -44,6 +46,15 @@ struct ProofRoutesTests {
                                          checkpointNote: consistency.string("checkpoint")).text
             let (a, b) = try LogVerifier.verify(consistency: text, old: note, verifierKey: key)
             #expect(a.size == first.size && b.size == head)
+            // What an auditor without Swift does with the same answers.
+            let files = TemporaryDirectory()
+            for (name, content) in [("bundle", bundle.text), ("old", note), ("consistency", text)] {
+                try content.write(toFile: files.appending(name), atomically: true, encoding: .utf8)
+            }
+            #expect(try Self.python(["--key", key, "bundle", files.appending("bundle")]) == 0)
+            #expect(try Self.python(["--key", key, "consistency", files.appending("old"), files.appending("consistency")]) == 0)
+            try (bundle.text.replacingOccurrences(of: "index \(head - 1)", with: "index \(head - 2)")).write(toFile: files.appending("moved"), atomically: true, encoding: .utf8)
+            #expect(try Self.python(["--key", key, "bundle", files.appending("moved")]) == 1)
             let raw = try await client.send(.get, "/v1/log/proofs/consistency?from=1&to=2", key: read).object()
             #expect(raw["checkpoint"] == nil && raw["proof"]?.arrayValue?.count == 1)
 
@@ -54,6 +65,18 @@ struct ProofRoutesTests {
             try await client.send(.get, "/v1/log/proofs/consistency?from=3&to=2", key: read).expectProblem(.badRequest, "invalid-request")
             try await client.send(.get, "/v1/log/proofs/inclusion", key: read).expectProblem(.badRequest, "invalid-request")
         }
+    }
+
+    /// tools/verify_proof.py's exit status.
+    static func python(_ arguments: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", OpenAPICheck.script.replacingOccurrences(of: "openapi_check.py", with: "verify_proof.py")] + arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
     }
 
     @Test("proofs=true attaches to each streamed revocation a bundle that verifies")
