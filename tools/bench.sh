@@ -4,7 +4,7 @@
 # baseline (so both see the same machine state), and prints medians and ratios as the
 # Markdown tables in BENCHMARKS.md.
 #
-#   tools/bench.sh [log|tokens|engine|snapshots|personal|edge|all] [ROUNDS]     (default: all, 5 rounds)
+#   tools/bench.sh [log|tokens|engine|snapshots|personal|edge|merkle|all] [ROUNDS]     (default: all, 5 rounds)
 #
 # Raw JSON lines are kept in $OUT (default .build-bench/results.jsonl).
 set -euo pipefail
@@ -58,6 +58,30 @@ run_log() {
         emit scan "$round" "$($SWIFT log-scan "$fill")"
         emit scan "$round" "$($RAW scan "$fill")"
     done
+}
+
+run_merkle() {
+    local base big
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "merkle round $round/$ROUNDS" >&2
+        # Durable appends with and without the tree, alternating in bursts within one
+        # process (ten bursts each), so both see the same disk state.
+        for spec in "1 200" "16 2000" "256 20480"; do
+            set -- $spec
+            emit "tree-append-$1" "$round" "$($SWIFT merkle-append-paired "$(fresh a)" "$1" "$2" 20)"
+        done
+    done
+    base=$(fresh merkle-base)
+    emit merkle-fill 0 "$($SWIFT merkle-fill "$base" 10000000)"
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "merkle build round $round/$ROUNDS" >&2
+        # Each round builds the tree of a copy of the same 10M-event log written without it.
+        big=$(fresh merkle-big)
+        cp -r "$base" "$big"
+        emit merkle-build "$round" "$($SWIFT merkle-build "$big")"
+        emit merkle-prove "$round" "$($SWIFT merkle-prove "$big" 3)"
+    done
+    rm -rf "$base" "$big"
 }
 
 run_tokens() {
@@ -163,8 +187,9 @@ case "$SUITE" in
     engine) run_engine ;;
     snapshots) run_snapshots ;;
     edge) run_edge ;;
-    all) run_log; run_tokens; run_engine; run_snapshots; run_personal; run_edge ;;
-    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, personal, edge, all)" >&2; exit 2 ;;
+    merkle) run_merkle ;;
+    all) run_log; run_tokens; run_engine; run_snapshots; run_personal; run_edge; run_merkle ;;
+    *) echo "unknown suite $SUITE (log, tokens, engine, snapshots, personal, edge, merkle, all)" >&2; exit 2 ;;
 esac
 rm -rf "$WORK"
 python3 tools/bench_summary.py "$OUT"

@@ -150,6 +150,29 @@ if "personal-refresh" in by_pair:
           f"| {fills['clear']['file_bytes'] / fills['clear']['events']:.1f} | — |")
     print()
 
+if any(p.startswith("tree-append-") for p in by_pair):
+    print("Durable appends with and without the tree alternate in bursts within one process; the ratio is the "
+          "median over rounds of each round's ratio.\n")
+    print("| durable appends (callers) | with the tree (/s) | without (/s) | with ÷ without (range over rounds) | mean batch |")
+    print("|---|---:|---:|---:|---:|")
+    for callers in (1, 16, 256):
+        rs = by_pair[f"tree-append-{callers}"]["merkle-append-paired"]
+        if not rs:
+            continue
+        q = [r["ratio"] for r in rs]
+        print(f"| {callers} | {fmt(med([r['per_second'] for r in rs]))} | {fmt(med([r['baseline_per_second'] for r in rs]))} "
+              f"| **{med(q):.0%}** ({min(q):.0%}–{max(q):.0%}) | {med([r['mean_batch_tree'] for r in rs]):.1f} |")
+    print()
+if "merkle-build" in by_pair:
+    b = by_pair["merkle-build"]["merkle-build"]
+    p = by_pair["merkle-prove"]["merkle-prove"]
+    print("| tree of a 10M-event log | median | range over rounds |")
+    print("|---|---:|---:|")
+    print(f"| one-time build (s) | {med([r['seconds'] for r in b]):.2f} | {min(r['seconds'] for r in b):.2f}–{max(r['seconds'] for r in b):.2f} |")
+    print(f"| tree storage (bytes per event) | {med([r['bytes_per_event'] for r in b]):.2f} | {min(r['bytes_per_event'] for r in b):.2f}–{max(r['bytes_per_event'] for r in b):.2f} |")
+    print(f"| inclusion proofs of random positions (/s, one thread) | {fmt(med([r['per_second'] for r in p]))} | {fmt(min(r['per_second'] for r in p))}–{fmt(max(r['per_second'] for r in p))} |")
+    print()
+
 if not any(p.startswith(("durable", "nosync", "commit", "scan")) for p in by_pair):
     sys.exit(0)
 print("| measurement | AuthLedger (/s) | raw liblmdb (/s) | ratio | mean batch |")
@@ -176,3 +199,4 @@ if "size" in by_pair:
     s = by_pair["size"]["log-size"][0]
     print(f"Size: {s['events']:,} refresh-rotation events for {s['users']:,} users take {s['file_bytes']:,} bytes "
           f"(data.mdb): {s['file_bytes_per_event']:.1f} bytes per event, LMDB overhead and the per-user index included.")
+

@@ -31,8 +31,15 @@ extension EventLog {
         }
     }
 
-    private func merkleRead<R>(size: UInt64, _ body: (LMDBTransaction, SHA256) throws -> R) throws(LogError) -> R {
-        let hasher = SHA256()
+    /// Bytes of the pages the stored tree occupies (0 when there is none): what the tree
+    /// costs on disk, beside the records.
+    public func merkleStorageBytes() throws(LogError) -> Int {
+        guard let merkleDB else { return 0 }
+        return try translatingErrors { try env.read { txn in try txn.pageBytes(merkleDB) } }
+    }
+
+    private func merkleRead<R>(size: UInt64, _ body: (LMDBTransaction, MerkleHasher) throws -> R) throws(LogError) -> R {
+        let hasher = MerkleHasher()
         return try translatingErrors {
             try env.read { txn in
                 let head = try LogWriter.lastRecord(txn, logDB).position

@@ -64,7 +64,8 @@ public final class EventLog: Sendable {
             globalDB = configuration.readOnly ? try env.read(keepHandles: true, global) : try env.write(global)
             let keys: (LMDBTransaction) throws -> MDB_dbi? = { txn in try UserKeyDatabase.open(env, in: txn) }
             userKeysDB = configuration.readOnly ? try env.read(keepHandles: true, keys) : try env.write(keys)
-            merkleDB = try MerkleStore.open(env, logDB: log, progress: configuration.merkleBuildProgress)
+            merkleDB = try MerkleStore.open(env, logDB: log, build: configuration.maintainMerkleTree, maxMapSize: configuration.maxMapSize,
+                                            progress: configuration.merkleBuildProgress)
         } catch let e as LMDBError {
             if configuration.readOnly && e.code == MDB_NOTFOUND {
                 throw LogError(.dataDirectory("\(directory) holds no AuthLedger log yet; start a writer there first"))

@@ -28,6 +28,10 @@ public struct LogConfiguration: Sendable {
     /// Progress of the one-time build of the Merkle tree for a log written before the tree
     /// existed: (leaves done, leaves in all). Set it to report a long build.
     public var merkleBuildProgress: (@Sendable (UInt64, UInt64) -> Void)?
+    /// Keep the Merkle tree current in each append's transaction. **Leave it on**: off is a
+    /// benchmark-only baseline (`tools/bench.sh merkle`); proofs stay correct but slow
+    /// (recomputed from the records), and the next open with it on builds what was skipped.
+    public var maintainMerkleTree = true
 
     public init() {}
 

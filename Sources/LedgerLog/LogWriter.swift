@@ -72,7 +72,9 @@ final class LogWriter: Sendable {
                         let written = try write(groups, txn, &scratch)
                         try UserKeyDatabase.apply(keyChanges, in: txn, userKeysDB)
                         // The tree's blocks completed by these records, in the same transaction.
-                        try MerkleStore.appended(through: written.1.position, txn, merkleDB, logDB, scratch.hasher)
+                        if configuration.maintainMerkleTree {
+                            try MerkleStore.appended(through: written.1.position, txn, merkleDB, logDB, MerkleHasher(scratch.hasher))
+                        }
                         return written
                     }
                 } catch let e as LMDBError where e.isMapFull {
@@ -139,10 +141,16 @@ final class LogWriter: Sendable {
         return (receipts, head)
     }
 
-    private func grow() throws(LogError) {
-        let current = env.mapSize
-        guard current < configuration.maxMapSize else { throw LogError(.full(mapSize: current)) }
-        let next = min(configuration.maxMapSize, max(current * 2, current + (1 << 20)))
-        do { try env.resize(to: next) } catch { throw LogError(.storage(error)) }
+    private func grow() throws(LogError) { try env.grow(upTo: configuration.maxMapSize) }
+}
+
+extension LMDBEnvironment {
+    /// Doubles the map (at least +1 MiB, at most `maxMapSize`) after `MDB_MAP_FULL`; the
+    /// caller retries its transaction whole.
+    func grow(upTo maxMapSize: Int) throws(LogError) {
+        let current = mapSize
+        guard current < maxMapSize else { throw LogError(.full(mapSize: current)) }
+        let next = min(maxMapSize, max(current * 2, current + (1 << 20)))
+        do { try resize(to: next) } catch { throw LogError(.storage(error)) }
     }
 }

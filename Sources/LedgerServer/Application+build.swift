@@ -69,6 +69,7 @@ extension Routes {
         addKeyRoutes(to: router)
         addOperationRoutes(to: router)
         addEventRoutes(to: router)
+        addProofRoutes(to: router)
         table.set(router.routes.map { ($0.method, $0.path.description) })
         return router
     }

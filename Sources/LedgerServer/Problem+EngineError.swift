@@ -33,8 +33,11 @@ extension Problem {
                       detail: "nothing changed; retry, and if it persists an operator should check the data directory's disk")
         case .shuttingDown:
             self = .shuttingDown
-        case .keyFile, .unsafeDirectory:
+        case .keyFile, .unsafeDirectory, .invalidConfiguration:
             self = .internalError
+        case .checkpointRefused:
+            self.init(.internalServerError, "checkpoint-refused", "The log does not extend its last checkpoint",
+                      detail: "no checkpoint was signed; an operator must check the data directory (see docs/PROOFS.md)")
         }
     }
 }

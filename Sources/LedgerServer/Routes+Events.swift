@@ -49,6 +49,7 @@ extension Routes {
         }
         let until = try position(query.get("until").map { String($0) }, "until")
         let types = try Self.eventTypes(query.get("types").map { String($0) })
+        let prover = try proofs(query.get("proofs"))
         let tail = engine.tail(from: start, types: types)
         let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
         let metrics = self.metrics, frames = self.eventFrames
@@ -57,7 +58,8 @@ extension Routes {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             metrics.subscriber(connected: true)
             defer { metrics.subscriber(connected: false) }
-            try await Self.stream(tail, from: start, until: until, heartbeat: heartbeat, metrics: metrics, frames: frames, into: &writer)
+            try await Self.stream(tail, from: start, until: until, heartbeat: heartbeat, metrics: metrics, frames: frames,
+                                  proofs: prover, into: &writer)
             try await writer.finish(nil)
         })
     }
@@ -76,13 +78,34 @@ extension Routes {
         return types
     }
 
+    /// The bundles of a batch's events by position, or nil when the subscriber did not ask.
+    typealias Prover = @Sendable ([UInt64]) -> [UInt64: String]
+
+    /// `proofs=true`: each event carries its tlog-proof bundle, against one checkpoint per
+    /// batch that covers it (signed then if the latest is older).
+    func proofs(_ text: String?) throws -> Prover? {
+        switch text {
+        case nil, "false": return nil
+        case "true": break
+        default: throw Problem.badRequest("proofs must be true or false")
+        }
+        let engine = self.engine
+        return { positions in
+            guard let last = positions.max(), let signed = try? engine.checkpoints.covering(last) else { return [:] }
+            var out: [UInt64: String] = [:]
+            for p in positions { out[p] = try? engine.log.proofBundle(position: p, checkpoint: signed.checkpoint, note: signed.note).text }
+            return out
+        }
+    }
+
     private enum Item: Sendable { case batch(EngineTail.Batch), tick, end }
 
     /// Writes batches as they come, one write per batch, and a heartbeat when the interval
     /// passes. Ends at `until`, when the engine shuts down, or when the server begins a
     /// graceful shutdown (an open stream would otherwise hold the shutdown up forever).
     private static func stream(_ tail: EngineTail, from start: UInt64, until: UInt64?, heartbeat: Duration,
-                               metrics: ServerMetrics, frames: EventFrames, into writer: inout any ResponseBodyWriter) async throws {
+                               metrics: ServerMetrics, frames: EventFrames, proofs: Prover?,
+                               into writer: inout any ResponseBodyWriter) async throws {
         let (items, sink) = AsyncStream<Item>.makeStream()
         // The pump hands over one batch at a time and waits for it to be written, so a slow
         // subscriber slows its own reads instead of filling memory.
@@ -121,7 +144,15 @@ extension Routes {
                 loop: for await item in items {
                     switch item {
                     case let .batch(batch):
-                        var buffer = frames.frames(for: batch.events)
+                        var buffer: ByteBuffer
+                        if let proofs {
+                            // Bundles depend on the checkpoint of the moment: not shared frames.
+                            buffer = ByteBuffer()
+                            let bundles = proofs(batch.events.map(\.position))
+                            for event in batch.events { Self.write(event, proof: bundles[event.position], into: &buffer) }
+                        } else {
+                            buffer = frames.frames(for: batch.events)
+                        }
                         through = batch.through
                         if let last = batch.events.last?.position { sentThrough = last }
                         if let until, through >= until, sentThrough < through {
@@ -148,10 +179,15 @@ extension Routes {
         }
     }
 
-    static func write(_ event: LoggedEvent, into buffer: inout ByteBuffer) {
+    static func write(_ event: LoggedEvent, proof: String? = nil, into buffer: inout ByteBuffer) {
         buffer.writeString("id: \(event.position)\nevent: \(event.event.type)\ndata: ")
         // One line: the JSON form escapes every line break, so no `data:` line can end early.
-        buffer.writeString(event.jsonLine)
+        if let proof, var json = event.json.objectValue {
+            json["proof"] = .string(proof)
+            buffer.writeString(JSONValue.object(json).serialized(alsoEscaping: TextEscaping.isEscaped))
+        } else {
+            buffer.writeString(event.jsonLine)
+        }
         buffer.writeString("\n\n")
     }
 

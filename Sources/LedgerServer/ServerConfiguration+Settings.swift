@@ -23,6 +23,8 @@ public enum ServerSetting: String, CaseIterable, Sendable {
     case idleTimeoutSeconds = "idle-timeout-seconds"
     case writeTimeoutSeconds = "write-timeout-seconds"
     case logLevel = "log-level"
+    case logOrigin = "log-origin"
+    case checkpointSeconds = "checkpoint-seconds"
 
     /// The environment variable that sets it.
     public var environmentName: String { "AUTHLEDGER_" + rawValue.uppercased().replacingOccurrences(of: "-", with: "_") }
@@ -73,6 +75,10 @@ extension ServerConfiguration {
             case .keyPublishAheadSeconds: engine.signingKeyPublishAheadSeconds = Int64(try int(0...604_800))
             case .idleTimeoutSeconds: timeouts.idleSeconds = try int(1...86_400)
             case .writeTimeoutSeconds: timeouts.writeStallSeconds = try int(1...86_400)
+            case .logOrigin: engine.logOrigin = text
+            case .checkpointSeconds:
+                let seconds = try int(0...86_400)
+                engine.checkpointInterval = seconds == 0 ? nil : .seconds(seconds)
             case .logLevel:
                 guard let level = Logger.Level(rawValue: text.lowercased()) else {
                     throw ConfigurationError("log-level from \(source) must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

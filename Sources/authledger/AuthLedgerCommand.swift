@@ -20,7 +20,7 @@ struct AuthLedgerCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, AuditCommand.self, SessionsCommand.self, RebuildCommand.self, SnapshotCommand.self,
             VerifyCommand.self, TailCommand.self, StatsCommand.self, TokenCommand.self, JWKSCommand.self, KeysCommand.self, ForgetCommand.self,
-            ServeCommand.self, APIKeyCommand.self,
+            ServeCommand.self, APIKeyCommand.self, CheckpointCommand.self, ProofCommand.self,
         ]
     )
 

@@ -38,6 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may wait without a complete request part before it is closed (default 60).") var idleTimeoutSeconds: String?
     @Option(help: "Seconds a client may leave what was sent to it unread before its connection is closed (default 30).") var writeTimeoutSeconds: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+    @Option(help: "The log's name in its signed checkpoints and verifier key (default authledger.local/log).") var logOrigin: String?
+    @Option(help: "Seconds between signed checkpoints of the log (0: only at shutdown and when a proof needs one; default 60).") var checkpointSeconds: String?
 
     private var flags: [ServerSetting: String] {
         let all: [(ServerSetting, String?)] = [
@@ -47,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             (.corsOrigins, corsOrigins), (.heartbeatSeconds, heartbeatSeconds), (.jwksMaxAgeSeconds, jwksMaxAgeSeconds),
             (.keyPublishAheadSeconds, keyPublishAheadSeconds), (.idleTimeoutSeconds, idleTimeoutSeconds),
             (.writeTimeoutSeconds, writeTimeoutSeconds), (.logLevel, logLevel),
+            (.logOrigin, logOrigin), (.checkpointSeconds, checkpointSeconds),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { s, v in v.map { (s, $0) } })
     }

@@ -29,9 +29,11 @@ extension DataDirectoryOption {
     }
 
     /// Opens the engine (takes the writer lock), for commands that append.
-    func openEngine() async throws -> AuthEngine {
-        do { return try await AuthEngine.open(dataDirectory: path) } catch let e as LogError {
+    func openEngine(_ configuration: EngineConfiguration = EngineConfiguration()) async throws -> AuthEngine {
+        do { return try await AuthEngine.open(dataDirectory: path, configuration: configuration) } catch let e as LogError {
             throw CLIError("\(e)")
+        } catch let e as EngineError {
+            throw CLIError(e.message)
         }
     }
 }

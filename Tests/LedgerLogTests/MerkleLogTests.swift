@@ -68,6 +68,50 @@ struct MerkleLogTests {
         #expect(try reopened.merkleRoot(size: 999) == (try Self.independentRoot(reopened, size: 999)))
     }
 
+    @Test("with tree maintenance off (the benchmark baseline) nothing is stored, proofs stay right, and the next open builds the tree")
+    func maintenanceOff() async throws {
+        let dir = TemporaryDirectory()
+        var config = LogConfiguration.unsafeFast()
+        config.maintainMerkleTree = false
+        do {
+            let log = try EventLog(directory: dir.appending("data"), configuration: config)
+            for g in 0..<10 { try await log.append((0..<20).map { rotation("u\($0)", generation: UInt32(g * 20 + $0 + 1)) }) }
+            #expect(try log.merkleCoveredForTesting() == nil)
+            #expect(try !log.merkleNodeStoredForTesting(level: 5, index: 0))
+            #expect(try log.merkleRoot(size: 200) == (try Self.independentRoot(log, size: 200)))
+        }
+        let reopened = try EventLog(directory: dir.appending("data"), configuration: .unsafeFast())
+        #expect(try reopened.merkleCoveredForTesting() == 192)
+        #expect(try reopened.merkleNodeStoredForTesting(level: 7, index: 0))
+        #expect(try reopened.merkleRoot(size: 200) == (try Self.independentRoot(reopened, size: 200)))
+    }
+
+    @Test("the one-time build of a log that filled its map grows the map, as appends do")
+    func buildGrowsTheMap() async throws {
+        let dir = TemporaryDirectory()
+        var config = LogConfiguration.unsafeFast()
+        config.maintainMerkleTree = false
+        config.initialMapSize = 1 << 20
+        config.maxMapSize = 1 << 20
+        var head: UInt64 = 0
+        do {
+            let log = try EventLog(directory: dir.appending("data"), configuration: config)
+            var full = false
+            while !full {
+                do { try await log.append((0..<64).map { rotation("u\($0)", generation: UInt32($0 + 1)) }) } catch {
+                    guard case .full = error.kind else { throw error }
+                    full = true
+                }
+            }
+            head = try log.head().position
+        }
+        config.maintainMerkleTree = true
+        config.maxMapSize = 64 << 20
+        let reopened = try EventLog(directory: dir.appending("data"), configuration: config)
+        #expect(try reopened.merkleCoveredForTesting() == head / 32 * 32)
+        #expect(try reopened.merkleRoot(size: head) == (try Self.independentRoot(reopened, size: head)))
+    }
+
     @Test("a build interrupted part way is resumed when the log is next opened, not left to the next commit")
     func resumedBuild() async throws {
         let dir = TemporaryDirectory()

@@ -15,7 +15,7 @@ public struct Checkpoint: Sendable, Equatable {
     }
 
     /// The note text that is signed.
-    public var text: String { "\(origin)\n\(size)\n\(Base64.standard(root.bytes))\n" }
+    public var text: String { "\(origin)\n\(size)\n\(Base64.encode(root.bytes))\n" }
 
     /// Parses the first three lines of a checkpoint (extension lines after them are ignored,
     /// as the format allows).
@@ -23,7 +23,7 @@ public struct Checkpoint: Sendable, Equatable {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count >= 4, !lines[0].isEmpty else { throw CheckpointError("a checkpoint has an origin line, a size and a root hash") }
         guard let size = UInt64(lines[1]), String(size) == lines[1] else { throw CheckpointError("the size line is not a decimal number") }
-        guard let raw = Base64.decodeStandard(String(lines[2])), let root = SHA256Digest(bytes: raw) else {
+        guard let raw = Base64.decode(lines[2]), let root = SHA256Digest(bytes: raw) else {
             throw CheckpointError("the root line is not a base64 SHA-256 hash")
         }
         self.init(origin: String(lines[0]), size: size, root: root)
@@ -43,7 +43,7 @@ public struct SignedCheckpoint: Sendable, Equatable {
     public let signature: [UInt8]
 
     /// The whole note, ready to publish.
-    public var note: String { checkpoint.text + "\n— \(checkpoint.origin) " + Base64.standard(signature) + "\n" }
+    public var note: String { checkpoint.text + "\n— \(checkpoint.origin) " + Base64.encode(signature) + "\n" }
 
     /// Signs `checkpoint` with the log key (whose name must be the checkpoint's origin).
     public static func sign(_ checkpoint: Checkpoint, with key: Ed25519.SigningKey) throws -> SignedCheckpoint {
@@ -63,15 +63,15 @@ public struct SignedCheckpoint: Sendable, Equatable {
         let text = String(decoding: bytes[...blank], as: UTF8.self)
         let signatures = String(decoding: bytes[(blank + 2)...], as: UTF8.self)
         let checkpoint = try Checkpoint(parsing: Substring(text))
-        guard checkpoint.origin == key.name else { throw CheckpointError("the checkpoint's origin is not the key's name \(key.name)") }
+        guard checkpoint.origin == key.name else { throw CheckpointError("the checkpoint's origin is not the key's name \(key.name)", signature: true) }
         for line in signatures.split(separator: "\n") where line.hasPrefix("— ") {
             let parts = line.dropFirst(2).split(separator: " ")
-            guard parts.count == 2, parts[0] == key.name, let raw = Base64.decodeStandard(String(parts[1])), raw.count == 4 + 64,
+            guard parts.count == 2, parts[0] == key.name, let raw = Base64.decode(parts[1]), raw.count == 4 + 64,
                   Array(raw.prefix(4)) == key.id else { continue }
             if key.publicKey.isValidSignature(Array(raw.dropFirst(4)), for: Array(text.utf8)) { return checkpoint }
-            throw CheckpointError("the signature by \(key.name) does not verify: the checkpoint was altered or signed by another key")
+            throw CheckpointError("the signature by \(key.name) does not verify: the checkpoint was altered or signed by another key", signature: true)
         }
-        throw CheckpointError("no signature by \(key.name) on this checkpoint")
+        throw CheckpointError("no signature by \(key.name) on this checkpoint", signature: true)
     }
 }
 
@@ -91,7 +91,7 @@ public struct NoteKey: Sendable, Equatable {
     public init(verifierKey: String) throws {
         let parts = verifierKey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[1].count == 8,
-              let raw = Base64.decodeStandard(String(parts[2])), raw.count == 33, raw[0] == 0x01 else {
+              let raw = Base64.decode(parts[2]), raw.count == 33, raw[0] == 0x01 else {
             throw CheckpointError("a note verifier key is name+keyid+base64(0x01 ‖ Ed25519 public key)")
         }
         self.init(name: String(parts[0]), publicKey: try Ed25519.PublicKey(rawRepresentation: Array(raw.dropFirst())))
@@ -99,7 +99,7 @@ public struct NoteKey: Sendable, Equatable {
     }
 
     /// The published form: `name+hex(key id)+base64(0x01 ‖ public key)`.
-    public var verifierKey: String { "\(name)+\(id.hexString)+\(Base64.standard([0x01] + publicKey.rawRepresentation))" }
+    public var verifierKey: String { "\(name)+\(id.hexString)+\(Base64.encode([0x01] + publicKey.rawRepresentation))" }
 
     static func keyID(name: String, publicKey: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey).bytes.prefix(4))
@@ -109,58 +109,10 @@ public struct NoteKey: Sendable, Equatable {
 /// Why a checkpoint or its signature is not acceptable.
 public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// Standard (padded) base64, which C2SP notes use (JOSE uses base64url, ``Base64URL``).
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func standard(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            for s in [18, 12, 6, 0] as [UInt32] { out.append(alphabet[Int(v >> s & 63)]) }
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest > 0 {
-            let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(rest == 2 ? alphabet[Int(v >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Decodes padded standard base64; nil for anything else (including non-canonical bits).
-    static func decodeStandard(_ text: String) -> [UInt8]? {
-        let b = Array(text.utf8)
-        guard b.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i < b.count {
-            var v: UInt32 = 0, pad = 0
-            for j in 0..<4 {
-                let c = b[i + j]
-                if c == UInt8(ascii: "=") {
-                    guard i + 4 == b.count, j >= 2 else { return nil }
-                    pad += 1
-                    v <<= 6
-                    continue
-                }
-                guard pad == 0, let d = alphabet.firstIndex(of: c) else { return nil }
-                v = v << 6 | UInt32(d)
-            }
-            let bytes = [UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]
-            out += bytes.prefix(3 - pad)
-            // Canonical: the bits padding leaves out must be zero.
-            if pad == 1 && v & 0xff != 0 || pad == 2 && v & 0xffff != 0 { return nil }
-            i += 4
-        }
-        return out
+    /// The note is well formed but not signed by the key (altered, another key, another origin).
+    public let isSignatureFailure: Bool
+    public init(_ description: String, signature: Bool = false) {
+        self.description = description
+        isSignatureFailure = signature
     }
 }

@@ -8,13 +8,11 @@ public enum MerkleTree {
     /// The hash of the empty tree: SHA-256 of no bytes.
     public static let emptyRoot = SHA256.hash([UInt8]())
 
-    /// SHA-256(0x00 ‖ data).
-    public static func leafHash(_ data: [UInt8]) -> SHA256Digest { SHA256.hash([0x00] + data) }
+    /// SHA-256(0x00 ‖ data). For one hash; loops use a ``MerkleHasher``.
+    public static func leafHash<Bytes: ByteStorage>(_ data: Bytes) -> SHA256Digest { MerkleHasher().leaf(data) }
 
-    /// SHA-256(0x01 ‖ left ‖ right).
-    public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
-        SHA256.hash([0x01] + left.bytes + right.bytes)
-    }
+    /// SHA-256(0x01 ‖ left ‖ right). For one hash; loops use a ``MerkleHasher``.
+    public static func nodeHash(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest { MerkleHasher().node(left, right) }
 
     /// The largest power of two smaller than `n` (n ≥ 2): where RFC 9162 splits a range.
     package static func split(_ n: UInt64) -> UInt64 {
@@ -25,14 +23,15 @@ public enum MerkleTree {
 
     /// MTH of the leaves `range` of a tree, computed from `leaf`: the reference definition
     /// (RFC 9162 §2.1.1), linear in the range's size.
-    public static func root(of range: Range<UInt64>, leaf: (UInt64) throws -> SHA256Digest) rethrows -> SHA256Digest {
+    public static func root(of range: Range<UInt64>, hasher: MerkleHasher = MerkleHasher(),
+                            leaf: (UInt64) throws -> SHA256Digest) rethrows -> SHA256Digest {
         switch range.count {
         case 0: return emptyRoot
         case 1: return try leaf(range.lowerBound)
         default:
             let k = split(UInt64(range.count))
-            return nodeHash(try root(of: range.lowerBound..<range.lowerBound + k, leaf: leaf),
-                            try root(of: range.lowerBound + k..<range.upperBound, leaf: leaf))
+            return hasher.node(try root(of: range.lowerBound..<range.lowerBound + k, hasher: hasher, leaf: leaf),
+                               try root(of: range.lowerBound + k..<range.upperBound, hasher: hasher, leaf: leaf))
         }
     }
 
@@ -90,19 +89,20 @@ public enum MerkleTree {
     /// Checks that `leafHash` is leaf `index` of the tree of `size` leaves whose root is
     /// `root` (RFC 9162 §2.1.3.2). Throws saying why not.
     public static func verifyInclusion(leafHash: SHA256Digest, index: UInt64, size: UInt64,
-                                       proof: [SHA256Digest], root: SHA256Digest) throws {
+                                       proof: [SHA256Digest], root: SHA256Digest) throws(MerkleError) {
+        let hasher = MerkleHasher()
         guard index < size else { throw MerkleError("leaf index \(index) is not below the tree size \(size)") }
         var fn = index, sn = size - 1
         var r = leafHash
         for p in proof {
             guard sn != 0 else { throw MerkleError("the inclusion proof is longer than the tree is deep") }
             if fn & 1 == 1 || fn == sn {
-                r = nodeHash(p, r)
+                r = hasher.node(p, r)
                 if fn & 1 == 0 {
                     while fn & 1 == 0 && fn != 0 { fn >>= 1; sn >>= 1 }
                 }
             } else {
-                r = nodeHash(r, p)
+                r = hasher.node(r, p)
             }
             fn >>= 1
             sn >>= 1
@@ -114,7 +114,8 @@ public enum MerkleTree {
     /// Checks that the tree of `newSize` leaves with root `newRoot` extends the tree of
     /// `oldSize` leaves with root `oldRoot` (RFC 9162 §2.1.4.2): the log was only appended to.
     public static func verifyConsistency(oldSize: UInt64, newSize: UInt64, oldRoot: SHA256Digest, newRoot: SHA256Digest,
-                                         proof: [SHA256Digest]) throws {
+                                         proof: [SHA256Digest]) throws(MerkleError) {
+        let hasher = MerkleHasher()
         guard oldSize <= newSize else { throw MerkleError("the old size \(oldSize) is larger than the new size \(newSize)") }
         guard oldSize > 0 else { throw MerkleError("every tree extends the empty tree: a consistency proof from size 0 proves nothing") }
         if oldSize == newSize {
@@ -132,13 +133,13 @@ public enum MerkleTree {
         for c in path {
             guard sn != 0 else { throw MerkleError("the consistency proof is longer than the trees are deep") }
             if fn & 1 == 1 || fn == sn {
-                fr = nodeHash(c, fr)
-                sr = nodeHash(c, sr)
+                fr = hasher.node(c, fr)
+                sr = hasher.node(c, sr)
                 if fn & 1 == 0 {
                     while fn & 1 == 0 && fn != 0 { fn >>= 1; sn >>= 1 }
                 }
             } else {
-                sr = nodeHash(sr, c)
+                sr = hasher.node(sr, c)
             }
             fn >>= 1
             sn >>= 1

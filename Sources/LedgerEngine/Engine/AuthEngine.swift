@@ -32,6 +32,9 @@ public final class AuthEngine: Sendable {
     public let startup: StartupReport
     let snapshots: SnapshotStore
     let snapshotting = SnapshotSchedule()
+    /// Signs the log's checkpoints (``Checkpointer``).
+    public let checkpoints: Checkpointer
+    private let checkpointing = CheckpointSchedule()
     private let keyRetirement = Mutex<Task<Void, Never>?>(nil)
     private let keyActivation = Mutex<Task<Void, Never>?>(nil)
     private let commitObservers = CommitObservers()
@@ -55,6 +58,9 @@ public final class AuthEngine: Sendable {
         keyConfiguration.accessTokenLifetimeSeconds = Int64(configuration.lifetimes.accessToken)
         keyConfiguration.leewaySeconds = configuration.leewaySeconds
         keyConfiguration.publishAheadSeconds = configuration.signingKeyPublishAheadSeconds
+        // The log key before the key ring writes: a refused key file changes nothing.
+        let logKey = try LogKey.open(dataDirectory: dataDirectory, origin: configuration.logOrigin, create: true)
+        let checkpoints = try Checkpointer(dataDirectory: dataDirectory, log: log, key: logKey)
         let keys = try await KeyRing(dataDirectory: dataDirectory, log: log, configuration: keyConfiguration, clock: configuration.clock)
         let store = SnapshotStore.forEngine(dataDirectory: dataDirectory, logger: configuration.logger)
         let started = SystemClock().now()
@@ -74,16 +80,21 @@ public final class AuthEngine: Sendable {
         configuration.logger.info("engine started", metadata: [
             "snapshot": "\(from.map(String.init) ?? "none")", "replayed": "\(replayed)", "seconds": "\(report.seconds)",
             "sessions": "\(projection.statistics.sessions)"])
-        let engine = AuthEngine(configuration: configuration, log: log, keys: keys, vault: vault, projection: projection.state, startup: report, snapshots: store)
+        let engine = AuthEngine(configuration: configuration, log: log, keys: keys, vault: vault, projection: projection.state, startup: report,
+                                snapshots: store, checkpoints: checkpoints)
         engine.startKeyRetirement()
         // A rotation started before a restart still takes effect on time.
         if let pending = keys.pendingRotation { engine.scheduleActivation(at: pending.activatesAt) }
+        if let interval = configuration.checkpointInterval {
+            engine.checkpointing.start(every: interval, checkpoints, logger: configuration.logger)
+        }
         return engine
     }
 
     init(configuration: EngineConfiguration, log: EventLog, keys: KeyRing, vault: UserKeyVault, projection: Projection, startup: StartupReport,
-         snapshots: SnapshotStore) {
+         snapshots: SnapshotStore, checkpoints: Checkpointer) {
         self.configuration = configuration
+        self.checkpoints = checkpoints
         self.log = log
         self.keys = keys
         self.vault = vault
@@ -314,6 +325,7 @@ public final class AuthEngine: Sendable {
     deinit {
         keyRetirement.withLock { $0?.cancel() }
         keyActivation.withLock { $0?.cancel() }
+        checkpointing.cancel()
     }
 
     private func mint(_ s: SessionRecord, generation: UInt32, at now: Timestamp, custom: [String: JSONValue]) throws(EngineError) -> SessionTokens {
@@ -349,8 +361,9 @@ public final class AuthEngine: Sendable {
 
     /// Ends the engine cleanly, in this order: new commands are refused
     /// (``EngineError/Kind/shuttingDown``); the commands already taken are finished and
-    /// answered; tails end; scheduled work (key retirement, background snapshots) stops;
-    /// the final snapshot is written if configured, so the next start-up replays nothing;
+    /// answered; tails end; scheduled work (key retirement, background snapshots,
+    /// checkpoints) stops; a checkpoint covering every event is signed if configured; the
+    /// final snapshot is written if configured, so the next start-up replays nothing;
     /// the log is closed and the writer lock released, so the directory can be opened
     /// again at once. Idempotent: later and concurrent calls wait for the same shutdown.
     public func shutdown() async throws {
@@ -375,7 +388,17 @@ public final class AuthEngine: Sendable {
         await commands.closeAndDrain()
         tails.close()
         await snapshotting.finish()
+        await checkpointing.stop()
         defer { log.close() }
+        if configuration.checkpointAtShutdown {
+            // Logged, not thrown: a refused checkpoint needs an operator, not a failed shutdown.
+            do {
+                let signed = try checkpoints.sign()
+                configuration.logger.info("checkpoint at shutdown", metadata: ["size": "\(signed.checkpoint.size)"])
+            } catch {
+                configuration.logger.error("\(error)")
+            }
+        }
         if configuration.snapshotAtShutdown && statistics.position > 0 {
             let info = try await snapshot()
             configuration.logger.info("snapshot at shutdown", metadata: ["position": "\(info.position)", "path": "\(info.path)"])

@@ -47,6 +47,15 @@ public struct EngineConfiguration: Sendable {
     /// ``AuthEngine/retireExpiredKeys()``) and activates a key published ahead if it is due
     /// (it is also woken at the activation time), from open until ``AuthEngine/shutdown()``.
     public var keyRetirementInterval: Duration = .seconds(60)
+    /// The log's name: the origin line of its signed checkpoints and the name of its
+    /// checkpoint key (`keys/log.pem`), so part of the verifier key auditors hold. One word
+    /// (no spaces or `+`), conventionally a URL path that names this deployment's log.
+    public var logOrigin = "authledger.local/log"
+    /// How often a checkpoint of the log is signed (when it grew), from open until
+    /// ``AuthEngine/shutdown()``; nil: only at shutdown and when a proof needs one.
+    public var checkpointInterval: Duration? = .seconds(60)
+    /// Sign a checkpoint at clean shutdown, so the latest covers every event.
+    public var checkpointAtShutdown = true
     /// Seal personal fields (device labels, user agents, addresses) under per-user keys,
     /// so that ``AuthEngine/forget(user:actor:)`` can erase them. **Leave it on**: off is
     /// a benchmark-only baseline (`tools/bench`) that writes them in clear (schema 1),

@@ -37,6 +37,13 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         /// plant or replace files: writable by others, a symbolic link, or not owned by the
         /// user running the engine. The engine did not start.
         case unsafeDirectory(path: String)
+        /// A configuration value cannot be used (such as a log origin with a space in it).
+        /// The engine did not start.
+        case invalidConfiguration
+        /// The log does not extend its last signed checkpoint (it is shorter, or its tree
+        /// differs: restored from an older backup, or changed), so no checkpoint was
+        /// signed. An operator must find out why before the log signs again.
+        case checkpointRefused
     }
 
     public let kind: Kind

@@ -7,6 +7,8 @@ enum KeyFileName: Equatable {
     /// Named like a refresh-token key but without a canonical number (`refresh-01.key`,
     /// `refresh-+1.key`, `refresh-0.key`, `refresh-256.key`): start-up refuses it.
     case malformedRefreshKey
+    /// `log.pem`: the log's checkpoint-signing key (``LogKey``).
+    case logKey
     /// The temporary file of a write that was interrupted (`<name>.tmp-<suffix>`): never read.
     case temporary
     /// `<kid>.pem` and anything else: read only by kid, when the log names the key.
@@ -15,6 +17,8 @@ enum KeyFileName: Equatable {
     init(_ name: String) {
         if name.contains(".tmp-") {
             self = .temporary
+        } else if name == LogKey.fileName {
+            self = .logKey
         } else if name.hasPrefix("refresh-") && name.hasSuffix(".key") {
             self = Self.number(name.dropFirst("refresh-".count).dropLast(".key".count)).map(Self.refreshKey) ?? .malformedRefreshKey
         } else {
@@ -33,7 +37,8 @@ enum KeyFileName: Equatable {
 
     /// Whether `kid` can name a file in `keys/` (kids are RFC 7638 thumbprints: base64url).
     static func isUsable(kid: String) -> Bool {
-        !kid.isEmpty && kid.utf8.count <= 128
+        // "log" would make `<kid>.pem` the log key's file.
+        !kid.isEmpty && kid != "log" && kid.utf8.count <= 128
             && kid.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
     }
 }

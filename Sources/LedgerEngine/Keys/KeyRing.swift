@@ -272,7 +272,7 @@ public final class KeyRing: Sendable {
                 keys[id] = key
             case .malformedRefreshKey:
                 throw EngineError(.keyFile(path: path), "\(path) is named like a refresh-token key, but its number is not 1…255 written plainly (no sign, no leading zero): rename it to refresh-<n>.key, or move it out of \(dir)")
-            case .temporary, .other:
+            case .temporary, .logKey, .other:
                 continue
             }
         }

@@ -59,6 +59,13 @@ struct LMDBTransaction {
         try check(mdb_stat(txn, dbi, &stat), "read database statistics")
         return stat.ms_entries
     }
+
+    /// Bytes of the pages `dbi` occupies (branch, leaf and overflow pages).
+    func pageBytes(_ dbi: MDB_dbi) throws(LMDBError) -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(txn, dbi, &stat), "read database statistics")
+        return (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) * Int(stat.ms_psize)
+    }
 }
 
 /// A positioned LMDB cursor; valid only inside ``LMDBTransaction/withCursor(_:_:)``.

@@ -14,9 +14,10 @@ enum LogBenchmarks {
     }
 
     /// `callers` concurrent tasks each append single events until `events` are written.
-    static func append(dir: String, callers: Int, events: Int, durable: Bool, users: Int = 10_000) async throws {
+    static func append(dir: String, callers: Int, events: Int, durable: Bool, tree: Bool = true, users: Int = 10_000) async throws {
         var config = LogConfiguration()
         config.durability = durable ? .durable : .unsafeNoSync
+        config.maintainMerkleTree = tree
         let log = try EventLog(directory: dir, configuration: config)
         let perCaller = events / callers
         // Events are built before the clock starts: this measures the log, not the caller.
@@ -32,7 +33,7 @@ enum LogBenchmarks {
         }
         let secs = monotonicSeconds() - start
         let total = perCaller * callers
-        report(["bench": "log-append", "durable": durable, "callers": callers, "events": total, "commits": log.commitCount,
+        report(["bench": "log-append", "durable": durable, "tree": tree, "callers": callers, "events": total, "commits": log.commitCount,
                 "mean_batch": Double(total) / Double(log.commitCount), "seconds": secs, "per_second": Double(total) / secs])
     }
 

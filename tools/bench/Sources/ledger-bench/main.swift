@@ -17,6 +17,21 @@ switch args.count > 1 ? args[1] : "" {
 case "log-append":
     // log-append DIR CALLERS EVENTS durable|nosync
     try await LogBenchmarks.append(dir: arg(2), callers: Int(arg(3))!, events: Int(arg(4))!, durable: arg(5) == "durable")
+case "merkle-append":
+    // merkle-append DIR CALLERS EVENTS tree|notree — durable appends with or without the tree
+    try await LogBenchmarks.append(dir: arg(2), callers: Int(arg(3))!, events: Int(arg(4))!, durable: true, tree: arg(5) == "tree")
+case "merkle-append-paired":
+    // merkle-append-paired DIR CALLERS BURST BURSTS — with and without the tree, alternating bursts in one process
+    try await MerkleBenchmarks.appendPaired(dir: arg(2), callers: Int(arg(3))!, burst: Int(arg(4))!, bursts: Int(arg(5))!)
+case "merkle-fill":
+    // merkle-fill DIR EVENTS — a log written without its tree, as by a version before it
+    try MerkleBenchmarks.fill(dir: arg(2), events: Int(arg(3))!)
+case "merkle-build":
+    // merkle-build DIR — the one-time build at the first open by a writer, and its storage
+    try MerkleBenchmarks.build(dir: arg(2))
+case "merkle-prove":
+    // merkle-prove DIR SECONDS — inclusion proofs of random positions against the head
+    try MerkleBenchmarks.prove(dir: arg(2), seconds: Double(arg(3))!)
 case "log-commit":
     // log-commit DIR EVENTS BATCH durable|nosync
     try LogBenchmarks.commit(dir: arg(2), events: Int(arg(3))!, batch: Int(arg(4))!, durable: arg(5) == "durable")
