@@ -125,7 +125,9 @@ struct DeviceTable: Sendable {
     /// - Parameter fp: `d.fingerprint` (the caller has usually worked it out already).
     mutating func intern(_ d: Device, fingerprint fp: UInt64) -> UInt32 {
         if let i = index[fp] {
-            if devices[Int(i)] == d { return i }
+            // Compared in place: `devices[i] == d` copies the element out, a retain and
+            // release of both its strings on every login replayed.
+            if devices.withUnsafeBufferPointer({ $0[Int(i)] == d }) { return i }
             if let j = collisions[d] { return j }
             let j = UInt32(devices.count)
             devices.append(d)
