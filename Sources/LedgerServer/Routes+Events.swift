@@ -110,8 +110,8 @@ extension Routes {
         // The pump hands over one batch at a time and waits for it to be written, so a slow
         // subscriber slows its own reads instead of filling memory.
         let (acks, ack) = AsyncStream<Void>.makeStream()
-        // Batches with nothing to write (every commit wakes every tail; most hold no event
-        // this subscriber asked for) stay in the pump: it only moves this position on, which
+        // Batches with nothing to write (a tail is woken for batches that may hold its
+        // types, or of unknown types; many hold no event this subscriber asked for) stay in the pump: it only moves this position on, which
         // the next heartbeat reports. Every batch before them was written (the pump waits
         // for each write), so a heartbeat at this position skips no event.
         let examined = ExaminedPosition(start - 1)
@@ -164,7 +164,10 @@ extension Routes {
                         ack.yield()
                         if let until, through >= until { break loop }
                     case .tick:
+                        // A filtered tail is not woken for batches without its types, so
+                        // the tail says how far nothing it takes has been published.
                         through = max(through, examined.value.load(ordering: .acquiring))
+                        through = tail.quietThrough(after: through)
                         var buffer = ByteBuffer()
                         Self.heartbeat(through, into: &buffer)
                         sentThrough = through

@@ -159,3 +159,53 @@ struct AppendGlobalTests {
         await #expect { try await engine.appendGlobal([event]) } throws: { ($0 as? EngineError)?.kind == .shuttingDown }
     }
 }
+
+@Suite("Filtered tails sleep through other types")
+struct FilteredWakeTests {
+    @Test("a revocation tail is not woken by rotations, may resume past them, and wakes for a revocation and for records of unknown type")
+    func sleepsThroughRotations() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let login = try await engine.login(LoginRequest(user: "alice", device: Device(label: "Phone")))
+        let start = engine.statistics.position + 1
+        let tail = engine.tail(from: start, types: AuthEngine.revocationTypes)
+        let batches = Mutex<[EngineTail.Batch]>([])
+        let reader = Task {
+            for try await batch in tail { batches.withLock { $0.append(batch) } }
+        }
+        var token = login.tokens.refreshToken
+        for _ in 0..<50 {
+            f.clock.advance(seconds: 1)
+            token = try await engine.refresh(token).refreshToken
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        // At most one empty batch: the first look, if the tail started after a rotation was
+        // published, skips to the head. Woken per commit, it would see about 50.
+        #expect(batches.withLock { $0.count <= 1 && $0.allSatisfy(\.events.isEmpty) },
+                "woken by rotations: \(batches.withLock { $0.map { ($0.through, $0.events.map(\.event.type)) } }) from \(start)")
+        // Nothing it takes since it started: a heartbeat may move it to the head.
+        let head = engine.statistics.position
+        #expect(tail.quietThrough(after: start - 1) == head)
+
+        // Records committed by others (an API key) are of unknown type: the tail looks.
+        try await engine.appendGlobal([.apiKeyRevoked(APIKeyRevoked(keyID: "0123456789abcdef"))])
+        try await waitUntil { batches.withLock { $0.last?.through } == head + 1 }
+        #expect(batches.withLock { $0.allSatisfy(\.events.isEmpty) })
+
+        try await engine.logout(session: login.tokens.session)
+        try await waitUntil { batches.withLock { $0.contains { !$0.events.isEmpty } } }
+        let ended = batches.withLock { $0.flatMap(\.events) }
+        #expect(ended.map(\.event.type) == [.sessionEnded])
+        // An event it takes is published: it may not report past it until delivered.
+        #expect(tail.quietThrough(after: head + 1) == (ended.last!.position <= head + 1 ? engine.statistics.position : head + 1))
+        #expect(tail.quietThrough(after: ended.last!.position) == engine.statistics.position)
+        reader.cancel()
+        try await engine.shutdown()
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(condition())
+    }
+}

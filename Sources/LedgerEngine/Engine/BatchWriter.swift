@@ -65,7 +65,9 @@ struct BatchWriter: Sendable {
             if head.position >= p.position { (p.position, p.chainHash) = (head.position, head.chainHash) }
         }
         // Only now: a subscriber never sees an event the engine's queries do not reflect.
-        tails.publish(through: receipts.last!.head.position)
+        var types = Set<EventType>()
+        for events in applied { for (event, _) in events { types.insert(event.type) } }
+        tails.publish(through: receipts.last!.head.position, first: receipts.first!.positions.lowerBound, types: types)
         if commands.contains(where: { if case .publishTails = $0 { true } else { false } }) { publishHead() }
         return results
     }

@@ -6,7 +6,10 @@ import LedgerLog
 /// type passes the filter. No gap, no duplicate, no reordering; a batch arrives only after
 /// the engine's own queries reflect it. The sequence ends by throwing
 /// ``EngineError/Kind/shuttingDown`` when the engine shuts down, and returns nil when the
-/// task is cancelled.
+/// task is cancelled. A filtered tail is woken only for commits that may hold one of its
+/// types (and for records committed outside the engine's writer, whose types it is not
+/// told): a revocation subscriber sleeps through rotations. ``quietThrough(after:)`` says
+/// how far it may report itself examined meanwhile.
 public struct EngineTail: AsyncSequence, Sendable {
     public struct Batch: Sendable, Equatable {
         /// The events of the batch that match the filter, in log order.
@@ -19,6 +22,12 @@ public struct EngineTail: AsyncSequence, Sendable {
     let log: EventLog
     let start: UInt64
     let filter: Set<EventType>?
+
+    /// The newest position a subscriber that has received every event of this tail through
+    /// `position` may resume after: later if nothing this tail's filter takes has been
+    /// published since. A filtered tail is woken only for batches that may hold its types,
+    /// so a heartbeat uses this to move the subscriber on over long stretches without them.
+    public func quietThrough(after position: UInt64) -> UInt64 { hub.quietThrough(after: position, filter: filter) }
 
     public func makeAsyncIterator() -> Iterator { Iterator(hub: hub, log: log, next: Swift.max(start, 1), filter: filter) }
 
@@ -33,11 +42,14 @@ public struct EngineTail: AsyncSequence, Sendable {
         public mutating func next() async throws -> Batch? {
             while true {
                 if Task.isCancelled { return nil }
-                switch hub.step(at: next) {
+                switch hub.step(at: next, filter: filter) {
                 case .closed:
                     throw EngineError(.shuttingDown, "the engine shut down; resume from position \(next) against the next instance")
                 case .wait:
-                    await hub.wait(after: next - 1)
+                    await hub.wait(after: next - 1, filter: filter)
+                case let .skip(through):
+                    next = through + 1
+                    return Batch(events: [], through: through)
                 case let .read(segment):
                     let events = try segment.events(matching: filter, in: log)
                     next = segment.through + 1

@@ -34,19 +34,35 @@ final class TailHub: Sendable {
         }
     }
 
+    private struct Waiter {
+        let filter: Set<EventType>?
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
     private struct State {
         var published: UInt64
         var closed = false
         var segments: [Segment] = []
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
+        /// The last published position of a batch holding each type.
+        var lastWith: [EventType: UInt64] = [:]
+        /// The last published position whose types are not known (records committed by
+        /// others than the engine's writer, or before this hub started): anything may be there.
+        var lastUnknown: UInt64
+
+        /// The last published position that may hold an event `filter` lets through.
+        func lastMatching(_ filter: Set<EventType>?) -> UInt64 {
+            guard let filter else { return published }
+            return filter.reduce(lastUnknown) { Swift.max($0, lastWith[$1] ?? 0) }
+        }
     }
 
     private let state: Mutex<State>
     /// How many recent segments are kept for subscribers that are a little behind.
     private static let keptSegments = 64
 
-    init(published: UInt64) { state = Mutex(State(published: published)) }
+    init(published: UInt64) { state = Mutex(State(published: published, lastUnknown: published)) }
 
     /// The segments kept, oldest first (for tests of shared reads).
     var segmentsForTesting: [Segment] { state.withLock { $0.segments } }
@@ -55,16 +71,42 @@ final class TailHub: Sendable {
     var published: UInt64 { state.withLock { $0.published } }
 
     /// Called by the writer once everything up to `position` is applied.
-    func publish(through position: UInt64) {
+    /// - Parameters:
+    ///   - first: the first position of the writer's own records in this batch; records
+    ///     before it (committed by others since the last publication) are of unknown type.
+    ///   - types: the types of the writer's records, or nil if unknown. Only tails whose
+    ///     filter takes one of them are woken: a revocation subscriber sleeps through
+    ///     rotations, the bulk of the log.
+    func publish(through position: UInt64, first: UInt64? = nil, types: Set<EventType>? = nil) {
         let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             guard !s.closed, position > s.published else { return [] }
             s.segments.append(Segment(from: s.published + 1, through: position))
             if s.segments.count > Self.keptSegments { s.segments.removeFirst(s.segments.count - Self.keptSegments) }
+            let known = types != nil && first == s.published + 1
             s.published = position
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
+            if known, let types {
+                for t in types { s.lastWith[t] = position }
+            } else {
+                s.lastUnknown = position
+            }
+            var woken: [CheckedContinuation<Void, Never>] = []
+            for (id, w) in s.waiters {
+                if !known || w.filter == nil || !w.filter!.isDisjoint(with: types!) {
+                    woken.append(w.continuation)
+                    s.waiters[id] = nil
+                }
+            }
+            return woken
         }
         for c in ready { c.resume() }
+    }
+
+    /// The newest position a tail with `filter` may report as examined, having delivered
+    /// everything through `position`: the published head if nothing it takes has been
+    /// published since, else `position` (for heartbeats that move a subscriber's resume
+    /// point over stretches it would never be woken for).
+    func quietThrough(after position: UInt64, filter: Set<EventType>?) -> UInt64 {
+        state.withLock { s in s.lastMatching(filter) <= position ? Swift.max(position, s.published) : position }
     }
 
     /// Ends every tail: the engine is shutting down.
@@ -72,7 +114,7 @@ final class TailHub: Sendable {
         let all = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.closed = true
             defer { s.waiters = [:] }
-            return Array(s.waiters.values)
+            return s.waiters.values.map(\.continuation)
         }
         for c in all { c.resume() }
     }
@@ -81,35 +123,38 @@ final class TailHub: Sendable {
     enum Step {
         case read(Segment)
         case catchUp(through: UInt64)
+        /// Nothing the tail's filter takes was published from its position through this one.
+        case skip(through: UInt64)
         case wait
         case closed
     }
 
-    func step(at next: UInt64) -> Step {
+    func step(at next: UInt64, filter: Set<EventType>?) -> Step {
         state.withLock { s in
             if s.closed { return .closed }
             guard next <= s.published else { return .wait }
+            if filter != nil && s.lastMatching(filter) < next { return .skip(through: s.published) }
             if let segment = s.segments.first(where: { $0.from == next }) { return .read(segment) }
             return .catchUp(through: s.published)
         }
     }
 
-    /// Suspends until a position after `position` is published, the hub closes, or the
-    /// task is cancelled.
-    func wait(after position: UInt64) async {
+    /// Suspends until a position after `position` that may hold an event `filter` takes is
+    /// published, the hub closes, or the task is cancelled.
+    func wait(after position: UInt64, filter: Set<EventType>?) async {
         let id = state.withLock { s -> UInt64 in s.nextWaiter += 1; return s.nextWaiter }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
-                    if s.closed || s.published > position || Task.isCancelled { return true }
-                    s.waiters[id] = c
+                    if s.closed || s.lastMatching(filter) > position || Task.isCancelled { return true }
+                    s.waiters[id] = Waiter(filter: filter, continuation: c)
                     return false
                 }
                 if now { c.resume() }
             }
         } onCancel: {
-            let c = state.withLock { $0.waiters.removeValue(forKey: id) }
-            c?.resume()
+            let w = state.withLock { $0.waiters.removeValue(forKey: id) }
+            w?.continuation.resume()
         }
     }
 
