@@ -38,7 +38,9 @@ run() { # run TARGET: one libFuzzer run, then its summary line
         -max_total_time="$SECONDS_EACH" -rss_limit_mb="$RSS_LIMIT_MB" -timeout=10 \
         -artifact_prefix="$dir/artifacts/" -print_final_stats=1 > "$dir.log" 2>&1 || status=$?
     local execs corpus crashes
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir.log" | grep -o '[0-9]*$' || echo "?")
+    # The final statistics, or after a crash the last status line's count.
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir.log" | grep -o '[0-9]*$' ||
+            grep -o '^#[0-9]*' "$dir.log" | tail -1 | tr -d '#' || echo "?")
     corpus=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$dir.log" | tail -1 | cut -d' ' -f2 || echo "?")
     crashes=$(find "$dir/artifacts" -type f | wc -l)
     echo "$t: $((SECONDS - start)) s, ${execs:-?} executions, corpus ${corpus:-?} (inputs/bytes), $crashes crashing inputs in $dir/artifacts, exit $status"

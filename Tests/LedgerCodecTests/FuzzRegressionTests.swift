@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCodec
 import Testing
 
@@ -29,6 +30,22 @@ struct RecordFuzzRegressionTests {
             let error = #expect(throws: EventDecodingError.self) { try LoggedEvent(Self.banned(user: user)) }
             #expect(error?.kind == .invalidUser(type: .userBanned))
             #expect(error?.position == 15)
+        }
+    }
+
+    /// The fuzz target's seeds are the records of a real log (tools/fuzz/make-seeds.py): they
+    /// must stay decodable, or the fuzzer would start from refusals only.
+    @Test("every record of the fuzz seed corpus decodes, with the user id it stores")
+    func seedCorpus() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("tools/fuzz/corpus/record")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names.count >= 28)
+        for name in names {
+            let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent(name)))
+            let event = try LoggedEvent(EventRecord(position: 1, storedBytes: bytes))
+            let stored = bytes[3] == 0 ? nil : Array(bytes[12..<(12 + Int(bytes[3]))])
+            #expect(event.user.map { Array($0.utf8) } == stored, "\(name)")
         }
     }
 }

@@ -6,7 +6,10 @@ Records and the snapshot body come from a real data directory (made with `authle
 the fixed keys of tools/fuzz/Sources/FuzzSupport/FixedKeys.swift; JSON and request bodies
 are the documented examples and their awkward neighbours.
 
-    tools/fuzz/make-seeds.py DATA_DIR
+    swift build && A=.build/debug/authledger D=$(mktemp -d)/data
+    $A demo --data-dir $D && $A forget alice --data-dir $D && $A keys rotate-signing --data-dir $D
+    $A keys rotate-master --data-dir $D && $A demo --data-dir $D && $A snapshot create --data-dir $D
+    AUTHLEDGER=$A tools/fuzz/make-seeds.py $D      # needs mdb_dump (lmdb-utils) and PyJWT
 """
 import base64, glob, hashlib, hmac, json, os, re, subprocess, sys
 
@@ -45,7 +48,7 @@ def snapshot(data_dir):
     newest = sorted(glob.glob(os.path.join(data_dir, "snapshots", "*.alsnap")))[-1]
     raw = open(newest, "rb").read()
     write("snapshot-body", "demo", raw[60:-32])  # header 60 bytes, MAC 32
-    empty = (30).to_bytes(8, "little") + bytes(8 * 2) + bytes(8 * 5)  # slack, time, sweep, five empty tables
+    empty = (30).to_bytes(8, "little") + bytes(8 * 2) + bytes(8 * 6)  # slack, time, sweep, six empty tables
     write("snapshot-body", "empty", empty)
 
 
