@@ -1,10 +1,15 @@
 import Hummingbird
 
 /// `application/x-www-form-urlencoded` bodies, as RFC 7662 and RFC 7009 requests are sent.
-enum FormBody {
+package enum FormBody {
     static func read(_ request: Request, limit: Int) async throws -> [String: String] {
         try JSONObjectReader.requireContentType(request, "application/x-www-form-urlencoded")
-        let bytes = try await JSONObjectReader.collect(request, limit: limit)
+        return try parse(try await JSONObjectReader.collect(request, limit: limit))
+    }
+
+    /// Reads `bytes` as form parameters, each at most once (the fuzz target `request-body`
+    /// in tools/fuzz drives this).
+    package static func parse(_ bytes: [UInt8]) throws -> [String: String] {
         var out: [String: String] = [:]
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)

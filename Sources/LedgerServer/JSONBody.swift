@@ -4,7 +4,7 @@ import NIOCore
 
 /// Request bodies read strictly: one JSON object, every member known and of the right type,
 /// no duplicates, valid UTF-8. Anything else is refused before a command is made from it.
-struct JSONObjectReader {
+package struct JSONObjectReader {
     private var members: [String: JSONValue]
     private var read: Set<String> = []
 
@@ -18,6 +18,12 @@ struct JSONObjectReader {
             if bytes.isEmpty { return JSONObjectReader(members: [:]) }
             try requireContentType(request, "application/json")
         }
+        return try parse(bytes)
+    }
+
+    /// Reads `bytes` as one JSON object: what `read` does once the body is collected (and
+    /// what the fuzz target `request-body` in tools/fuzz drives).
+    package static func parse(_ bytes: [UInt8]) throws -> JSONObjectReader {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw Problem.malformedJSON(error.description) }
         guard let object = value.objectValue else { throw Problem.badRequest("the body must be a JSON object") }
@@ -44,12 +50,12 @@ struct JSONObjectReader {
         guard type == expected else { throw Problem.unsupportedMediaType(expected) }
     }
 
-    mutating func string(_ name: String) throws -> String {
+    package mutating func string(_ name: String) throws -> String {
         guard let s = try optionalString(name) else { throw Problem.badRequest("the member \"\(name)\" is required") }
         return s
     }
 
-    mutating func optionalString(_ name: String) throws -> String? {
+    package mutating func optionalString(_ name: String) throws -> String? {
         read.insert(name)
         switch members[name] {
         case nil, .null?: return nil
@@ -58,7 +64,7 @@ struct JSONObjectReader {
         }
     }
 
-    mutating func optionalBool(_ name: String) throws -> Bool? {
+    package mutating func optionalBool(_ name: String) throws -> Bool? {
         read.insert(name)
         switch members[name] {
         case nil, .null?: return nil
@@ -67,7 +73,7 @@ struct JSONObjectReader {
         }
     }
 
-    mutating func optionalObject(_ name: String) throws -> [String: JSONValue]? {
+    package mutating func optionalObject(_ name: String) throws -> [String: JSONValue]? {
         read.insert(name)
         switch members[name] {
         case nil, .null?: return nil
@@ -76,7 +82,7 @@ struct JSONObjectReader {
         }
     }
 
-    mutating func optionalStringList(_ name: String) throws -> [String]? {
+    package mutating func optionalStringList(_ name: String) throws -> [String]? {
         read.insert(name)
         switch members[name] {
         case nil, .null?: return nil
@@ -89,7 +95,7 @@ struct JSONObjectReader {
     }
 
     /// Refuses members nobody read: a misspelt optional field must not be silently dropped.
-    func finish() throws {
+    package func finish() throws {
         let extra = Set(members.keys).subtracting(read).sorted()
         guard extra.isEmpty else {
             throw Problem.badRequest("unknown member\(extra.count > 1 ? "s" : "") \(extra.map { "\"\($0)\"" }.joined(separator: ", "))")

@@ -11,6 +11,8 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
         case malformed(type: EventType, PayloadError)
         /// An event that must belong to a user has none (or one that must not, has one).
         case userMismatch(type: EventType)
+        /// The user id is not valid UTF-8, so no writer wrote it (reading it would guess).
+        case invalidUser(type: EventType)
     }
     public let position: UInt64
     public let kind: Kind
@@ -25,6 +27,8 @@ public struct EventDecodingError: Error, Sendable, Equatable, CustomStringConver
             return "event at position \(position) (\(t)) is malformed: \(e)"
         case let .userMismatch(t):
             return "event at position \(position) (\(t)) has an unexpected user field"
+        case let .invalidUser(t):
+            return "event at position \(position) (\(t)) has a user id that is not valid UTF-8"
         }
     }
 }
@@ -177,6 +181,9 @@ extension AuthEvent {
         }
         if type.belongsToUser != view.hasUser {
             throw EventDecodingError(position: view.position, kind: .userMismatch(type: type))
+        }
+        guard view.userIsValidUTF8 else {
+            throw EventDecodingError(position: view.position, kind: .invalidUser(type: type))
         }
         var r = view.payload
         do {

@@ -53,6 +53,23 @@ public struct RecordView {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[RecordLayout.headerSize..<RecordLayout.headerSize + userLength]), as: UTF8.self)
     }
 
+    /// Whether the user id is valid UTF-8, as every writer writes it. ``user`` would read
+    /// other bytes with replacement characters: another id, possibly a longer one.
+    package var userIsValidUTF8: Bool {
+        let u = UnsafeRawBufferPointer(rebasing: bytes[RecordLayout.headerSize..<RecordLayout.headerSize + userLength])
+        // Ids are almost always ASCII: one pass, no decoder.
+        if !u.contains(where: { $0 >= 0x80 }) { return true }
+        var decoder = UTF8()
+        var input = u.makeIterator()
+        while true {
+            switch decoder.decode(&input) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
     /// Whether the record belongs to `user`, compared without allocating.
     public func belongs(to user: String) -> Bool {
         var user = user
