@@ -192,10 +192,18 @@ struct FilteredWakeTests {
         try await waitUntil { batches.withLock { $0.last?.through } == head + 1 }
         #expect(batches.withLock { $0.allSatisfy(\.events.isEmpty) })
 
+        // More rotations, then a logout: the tail wakes once, and passes over the rotations
+        // it slept through in the same batch as the ending.
+        let before = batches.withLock { $0.count }
+        for _ in 0..<5 {
+            f.clock.advance(seconds: 1)
+            token = try await engine.refresh(token).refreshToken
+        }
         try await engine.logout(session: login.tokens.session)
         try await waitUntil { batches.withLock { $0.contains { !$0.events.isEmpty } } }
         let ended = batches.withLock { $0.flatMap(\.events) }
         #expect(ended.map(\.event.type) == [.sessionEnded])
+        #expect(batches.withLock { Array($0.dropFirst(before)).map(\.through) } == [ended.last!.position])
         // An event it takes is published: it may not report past it until delivered.
         #expect(tail.quietThrough(after: head + 1) == (ended.last!.position <= head + 1 ? engine.statistics.position : head + 1))
         #expect(tail.quietThrough(after: ended.last!.position) == engine.statistics.position)

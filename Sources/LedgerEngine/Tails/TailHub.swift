@@ -14,12 +14,20 @@ final class TailHub: Sendable {
     final class Segment: Sendable {
         let from: UInt64
         let through: UInt64
+        /// The types of its records, if known (see ``TailHub/publish(through:first:types:)``).
+        let types: Set<EventType>?
         private let reads = Mutex<[Set<EventType>?: [LoggedEvent]]>([:])
 
         /// How many times this segment was read from the log (once per distinct filter).
         let sharedReads = Atomic<Int>(0)
 
-        init(from: UInt64, through: UInt64) { self.from = from; self.through = through }
+        init(from: UInt64, through: UInt64, types: Set<EventType>?) { self.from = from; self.through = through; self.types = types }
+
+        /// Whether it may hold an event `filter` takes.
+        func mayMatch(_ filter: Set<EventType>?) -> Bool {
+            guard let filter, let types else { return true }
+            return !types.isDisjoint(with: filter)
+        }
 
         func events(matching filter: Set<EventType>?, in log: EventLog) throws -> [LoggedEvent] {
             // Under the lock: the other subscribers with this filter wait for this read
@@ -80,9 +88,9 @@ final class TailHub: Sendable {
     func publish(through position: UInt64, first: UInt64? = nil, types: Set<EventType>? = nil) {
         let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             guard !s.closed, position > s.published else { return [] }
-            s.segments.append(Segment(from: s.published + 1, through: position))
-            if s.segments.count > Self.keptSegments { s.segments.removeFirst(s.segments.count - Self.keptSegments) }
             let known = types != nil && first == s.published + 1
+            s.segments.append(Segment(from: s.published + 1, through: position, types: known ? types : nil))
+            if s.segments.count > Self.keptSegments { s.segments.removeFirst(s.segments.count - Self.keptSegments) }
             s.published = position
             if known, let types {
                 for t in types { s.lastWith[t] = position }
@@ -121,6 +129,8 @@ final class TailHub: Sendable {
 
     /// What a tail at `next` should do now.
     enum Step {
+        /// Read this segment (and pass over what lies between the tail's position and it,
+        /// which holds nothing the filter takes).
         case read(Segment)
         case catchUp(through: UInt64)
         /// Nothing the tail's filter takes was published from its position through this one.
@@ -134,7 +144,12 @@ final class TailHub: Sendable {
             if s.closed { return .closed }
             guard next <= s.published else { return .wait }
             if filter != nil && s.lastMatching(filter) < next { return .skip(through: s.published) }
-            if let segment = s.segments.first(where: { $0.from == next }) { return .read(segment) }
+            if var i = s.segments.firstIndex(where: { $0.from == next }) {
+                // A woken filtered tail passes over the batches it slept through (none holds
+                // a type it takes) and reads the one that woke it, as one batch.
+                while i < s.segments.count - 1 && !s.segments[i].mayMatch(filter) { i += 1 }
+                return .read(s.segments[i])
+            }
             return .catchUp(through: s.published)
         }
     }
