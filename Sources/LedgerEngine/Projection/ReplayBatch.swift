@@ -6,7 +6,7 @@ import LedgerLog
 /// applied on another.
 ///
 /// Rotations, nine records in ten, are kept as plain values in ``entries``; the events of
-/// other records, which own strings, are kept aside in ``others``. A batch is thus filled,
+/// other records, which own strings, are kept aside in ``otherEvents``. A batch is thus filled,
 /// handed over and freed without copying, retaining or releasing anything per rotation
 /// (the figures are in BENCHMARKS.md).
 struct ReplayBatch: Sendable {
@@ -22,13 +22,17 @@ struct ReplayBatch: Sendable {
         let generation: UInt32
         let ip: IPAddress
         let sealed: Bool
-        /// The index of the record's event in ``others``; -1 for a rotation, -2 for an
+        /// The index of the record's event in ``otherEvents`` (and its user in ``otherUsers``); -1 for a rotation, -2 for an
         /// annotation (nothing to apply).
         let other: Int32
     }
 
     private(set) var entries: [Entry] = []
-    private(set) var others: [(event: AuthEvent, user: String?)] = []
+    // Two arrays rather than one of pairs: replay passes each element straight from its
+    // buffer, where a pair was copied out whole (retaining the event's and the user's
+    // storage) for every record that is not a rotation.
+    private(set) var otherEvents: [AuthEvent] = []
+    private(set) var otherUsers: [String?] = []
 
     var count: Int { entries.count }
 
@@ -56,8 +60,9 @@ struct ReplayBatch: Sendable {
         }
         let event = try AuthEvent(decoding: view)
         entries.append(Entry(time: view.timestamp, position: view.position, session: Self.session(of: event),
-                             generation: 0, ip: .unknown, sealed: false, other: Int32(others.count)))
-        others.append((event, view.user))
+                             generation: 0, ip: .unknown, sealed: false, other: Int32(otherEvents.count)))
+        otherEvents.append(event)
+        otherUsers.append(view.user)
     }
 
     private static func session(of event: AuthEvent) -> SessionID? {

@@ -57,7 +57,7 @@ public struct SessionProjection: Sendable {
         while let batch = try reader.next() {
             // Through the buffers, so entries are read in place rather than copied out.
             let stopped = batch.entries.withUnsafeBufferPointer { entries -> Bool in
-                batch.others.withUnsafeBufferPointer { others -> Bool in
+                batch.otherEvents.withUnsafeBufferPointer { events in batch.otherUsers.withUnsafeBufferPointer { users -> Bool in
                     for i in 0..<min(ahead, entries.count) { p.prefetch(session: entries[i].session) }
                     for i in entries.indices {
                         let e = entries[i]
@@ -72,13 +72,13 @@ public struct SessionProjection: Sendable {
                         } else {
                             // Field by field, so that the pair (and its strings) is read in
                             // place rather than copied out for the call.
-                            p.apply(others[Int(e.other)].event, user: others[Int(e.other)].user, at: e.time, position: e.position)
+                            p.apply(events[Int(e.other)], user: users[Int(e.other)], at: e.time, position: e.position)
                         }
                         applied += 1
                         if applied % 250_000 == 0 { progress?(e.position) }
                     }
                     return false
-                }
+                } }
             }
             reader.recycle(batch)
             if stopped { break }
