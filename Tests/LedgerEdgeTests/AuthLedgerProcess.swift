@@ -125,6 +125,36 @@ final class AuthLedgerProcess: @unchecked Sendable {
     }
 }
 
+extension AuthLedgerProcess {
+    /// Stops the server, copies its data directory aside (a backup taken while stopped) and
+    /// starts it again. Returns the copy's path; the caller removes it.
+    func backUp() throws -> String {
+        try stop()
+        let backup = dir.path + ".backup"
+        try Self.copyTree(dir.path, backup)
+        try start()
+        return backup
+    }
+
+    /// Stops the server, puts `backup` in place of its data directory and starts it again.
+    func restore(_ backup: String) throws {
+        try stop()
+        try FileManager.default.removeItem(atPath: dir.path)
+        try Self.copyTree(backup, dir.path)
+        try start()
+    }
+
+    /// `cp -a`: the engine insists on its keys' modes, which a plain copy may not keep.
+    private static func copyTree(_ from: String, _ to: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/cp")
+        p.arguments = ["-a", from, to]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestError("cp -a \(from) \(to) failed") }
+    }
+}
+
 struct TestError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }

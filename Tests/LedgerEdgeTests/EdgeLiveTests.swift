@@ -183,22 +183,15 @@ struct EdgeLiveTests {
         let server = try AuthLedgerProcess()
         defer { try? server.stop() }
         let victim = try await server.login("victim")
-        // A backup, taken with the server stopped.
-        try server.stop()
-        let backup = server.dir.path + ".backup"
-        try copyTree(server.dir.path, backup)
+        let backup = try server.backUp()
         defer { try? FileManager.default.removeItem(atPath: backup) }
-        try server.start()
         let (verifier, task) = try await follow(server)
         defer { task.cancel() }
         for user in ["x", "y", "z"] { _ = try await server.login(user) }
         let ahead = try await server.head()
         #expect(await waitFor { verifier.status.position == ahead })
         // Restore the backup: the log now ends before the library's position.
-        try server.stop()
-        try FileManager.default.removeItem(atPath: server.dir.path)
-        try copyTree(backup, server.dir.path)
-        try server.start()
+        try server.restore(backup)
         let restoredHead = try await server.head()
         #expect(restoredHead < ahead)
         let answer = try await server.call("GET", "/v1/events", headers: ["Last-Event-ID": String(ahead)])
@@ -208,16 +201,6 @@ struct EdgeLiveTests {
         try await server.revoke("victim", victim.session)
         #expect(await timeUntil(verifier, refuses: victim.token, with: .revoked) != nil)
         #expect(verifier.status.stateLoads >= 2)
-    }
-
-    /// `cp -a`: the engine insists on its keys' modes, which a plain copy may not keep.
-    func copyTree(_ from: String, _ to: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/cp")
-        p.arguments = ["-a", from, to]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestError("cp -a \(from) \(to) failed") }
     }
 
     static func kid(_ token: String) -> String? {
@@ -287,11 +270,8 @@ struct PythonEdgeTests {
         let server = try AuthLedgerProcess()
         defer { try? server.stop() }
         let victim = try await server.login("victim")
-        try server.stop()
-        let backup = server.dir.path + ".backup"
-        try copyTree(server.dir.path, backup)
+        let backup = try server.backUp()
         defer { try? FileManager.default.removeItem(atPath: backup) }
-        try server.start()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -316,10 +296,7 @@ struct PythonEdgeTests {
             let line = try #require(lines.next())
             if let beat = line["heartbeat"] as? Int, beat >= Int(ahead) { break }
         }
-        try server.stop()
-        try FileManager.default.removeItem(atPath: server.dir.path)
-        try copyTree(backup, server.dir.path)
-        try server.start()
+        try server.restore(backup)
         try await server.revoke("victim", victim.session)
         var reloaded = false
         while true {
@@ -329,15 +306,6 @@ struct PythonEdgeTests {
             if let revoked = (line["state"] as? [String: Any])?["revoked"] as? [String], revoked.contains(victim.session) { break }
         }
         #expect(reloaded)
-    }
-
-    func copyTree(_ from: String, _ to: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/cp")
-        p.arguments = ["-a", from, to]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestError("cp -a \(from) \(to) failed") }
     }
 }
 

@@ -11,6 +11,13 @@ struct UserKeyVaultTests {
         try EventLog(directory: dir, configuration: .unsafeFast(clock: SystemClock()))
     }
 
+    /// A data directory whose vault holds a key for alice (and so a master key), closed.
+    private func storeAlice(_ dir: String) throws {
+        let log = try openLog(dir)
+        defer { log.close() }
+        _ = try addUser("alice", try UserKeyVault.open(dataDirectory: dir, log: log, create: true), log)
+    }
+
     /// Commits one event for `user` together with a new key, as the writer does.
     private func addUser(_ user: String, _ vault: UserKeyVault, _ log: EventLog) throws -> UserDataKey {
         let key = UserDataKey.generate()
@@ -43,11 +50,7 @@ struct UserKeyVaultTests {
     func missingMaster() throws {
         let tmp = TemporaryDirectory()
         let dir = tmp.appending("data")
-        do {
-            let log = try openLog(dir)
-            _ = try addUser("alice", try UserKeyVault.open(dataDirectory: dir, log: log, create: true), log)
-            log.close()
-        }
+        try storeAlice(dir)
         unlink(dir + "/keys/master-1.key")
         let log = try openLog(dir)
         let error = try #require(throws: EngineError.self) { try UserKeyVault.open(dataDirectory: dir, log: log, create: true) }
@@ -60,11 +63,7 @@ struct UserKeyVaultTests {
     func wrongMaster() throws {
         let tmp = TemporaryDirectory()
         let dir = tmp.appending("data")
-        do {
-            let log = try openLog(dir)
-            _ = try addUser("alice", try UserKeyVault.open(dataDirectory: dir, log: log, create: true), log)
-            log.close()
-        }
+        try storeAlice(dir)
         let path = dir + "/keys/master-1.key"
         unlink(path)
         try SecretFiles.write(Array(repeating: 7, count: 32), to: path)
