@@ -54,21 +54,23 @@ struct EdgeLiveTests {
         let claims = try await verifier.verify(token)
         #expect(claims.subject == "alice" && claims.sessionID == session && claims.custom["role"] == .string("admin"))
         // Timed from the server's answer to the revoke call (the revocation is committed).
-        // On two cores shared with the rest of the suite (several live servers at once), a
-        // round can be held up by the scheduler for a few hundred milliseconds whatever the
-        // library does, so the suite asks for the 100 ms in the best of nine rounds and for
-        // every round to be pushed well within a heartbeat (15 s): a library that waited
-        // for a heartbeat or a reconnect fails both. The latency distribution on an
-        // unloaded machine is the edge benchmark's (BENCHMARKS.md: p99 1.27 ms).
+        // On two cores shared with the rest of the suite (several live servers, the crash
+        // harness and the hostile-client run at once), a round can be held up by the
+        // scheduler for seconds whatever the library does (CI once saw 2.6 s), so the suite
+        // asks for the 100 ms in the best of nine rounds (a library that learned of
+        // revocations from the test server's 1 s heartbeats, or by polling, would rarely
+        // manage it nine times running) and for no round to stall beyond 5 s (a reconnect
+        // with backoff). The latency distribution on an unloaded machine is the edge
+        // benchmark's (BENCHMARKS.md: p99 1.27 ms).
         var rounds: [Duration] = []
         for _ in 0..<9 {
             let (token, session) = try await server.login("bob")
             _ = try await verifier.verify(token)
             try await server.revoke("bob", session)
-            rounds.append(try #require(await timeUntil(verifier, refuses: token, with: .revoked, within: .seconds(5))))
+            rounds.append(try #require(await timeUntil(verifier, refuses: token, with: .revoked, within: .seconds(10))))
         }
         #expect(rounds.min()! < .milliseconds(100), "refused after \(rounds)")
-        #expect(rounds.max()! < .seconds(2), "refused after \(rounds)")
+        #expect(rounds.max()! < .seconds(5), "refused after \(rounds)")
         try await server.revoke("alice", session)
         #expect(await timeUntil(verifier, refuses: token, with: .revoked, within: .seconds(1)) != nil)
         _ = try await verifier.verify(other)
