@@ -56,7 +56,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Helpers for tests of code built on AuthLedger: temporary directories, a manual clock.
+        // Helpers for tests of code built on AuthLedger: temporary directories, clocks,
+        // child processes that cannot outlive the test run.
         .target(name: "LedgerTesting", dependencies: ["LedgerCodec"], swiftSettings: strict),
         // The HTTP service over the engine: sessions API, JWKS, revocation stream, API keys,
         // metrics. One `buildApplication(configuration:)` serves `authledger serve` and the tests.
@@ -130,8 +131,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "LedgerTestingTests",
+            dependencies: ["LedgerTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "LedgerTokensTests",
-            dependencies: ["LedgerTokens", "LedgerCrypto"],
+            dependencies: ["LedgerTokens", "LedgerCrypto", "LedgerTesting"],
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),

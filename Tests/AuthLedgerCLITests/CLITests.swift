@@ -11,22 +11,18 @@ import Testing
 /// Runs the built `authledger` binary, as a user would.
 func authledger(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("authledger")
-    let p = Process()
-    p.executableURL = binary
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let input = Pipe()
-    if stdin != nil { p.standardInput = input }
-    try p.run()
-    if let stdin {
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
+    return try ChildProcess.run(binary.path, arguments, input: stdin.map { Array($0.utf8) }).statusAndOutput
+}
+
+extension ChildProcess.Result {
+    /// The exit status (128 + the signal's number for a program killed by one, as shells
+    /// report it), standard output and standard error.
+    var statusAndOutput: (status: Int32, out: String, err: String) {
+        switch termination {
+        case let .exited(code): (code, output, errorOutput)
+        case let .signaled(signal): (128 + signal, output, errorOutput)
+        }
     }
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
 /// A data directory with a scripted story: alice on two devices with rotations, a reuse, an
@@ -328,25 +324,13 @@ struct CLITests {
     func tail() async throws {
         let s = try await Scenario()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("authledger")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["tail", "--from", "1", "--type", "session.revoked", "--format", "json"] + s.data
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let p = try ChildProcess(binary.path, ["tail", "--from", "1", "--type", "session.revoked", "--format", "json"] + s.data)
         // A new revocation after the tail started arrives too.
         try await Task.sleep(for: .milliseconds(300))
         try await s.engine.revoke(session: s.phone.session, actor: "admin:late")
-        var text = ""
-        let deadline = Date().addingTimeInterval(10)
-        while text.split(separator: "\n").count < 3 && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        p.terminate()
-        p.waitUntilExit()
-        let lines = text.split(separator: "\n")
+        var lines: [String] = []
+        while lines.count < 3, let line = p.nextLine(timeout: 10) { lines.append(line) }
+        try p.terminate()
         #expect(lines.count == 3)
         #expect(lines.last?.contains("\"actor\":\"admin:late\"") == true)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerCodec
 import LedgerCrypto
+import LedgerTesting
 import Testing
 
 /// The format rules of docs/LOG_FORMAT.md that later features build on.
@@ -25,18 +26,12 @@ struct FormatRuleTests {
     @Test("the codec links no LMDB: its targets depend on libcrypto alone")
     func noLMDB() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // A scratch path of its own: the test runner holds the package's build lock.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("authledger-dump-\(getpid())")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        process.arguments = ["swift", "package", "--scratch-path", scratch.path, "--package-path", root.path, "dump-package"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let dump = try ChildProcess.run("swift", ["package", "--scratch-path", scratch.path, "--package-path", root.path, "dump-package"], timeout: 300)
+        #expect(dump.succeeded, "\(dump.termination): \(dump.errorOutput)")
+        let data = Data(dump.output.utf8)
         let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let targets = try #require(manifest["targets"] as? [[String: Any]])
         var deps: [String: [String]] = [:]

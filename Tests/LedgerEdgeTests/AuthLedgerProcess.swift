@@ -13,7 +13,7 @@ final class AuthLedgerProcess: @unchecked Sendable {
     var dir: TemporaryDirectory
     let key: String
     private(set) var port = 0
-    private var process: Process?
+    private var process: ChildProcess?
     let arguments: [String]
 
     var base: String { "http://127.0.0.1:\(port)" }
@@ -32,23 +32,11 @@ final class AuthLedgerProcess: @unchecked Sendable {
 
     /// Starts serving `dir`, on the port used before (a free one the first time).
     func start() throws {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = ["serve", "--data-dir", dir.path, "--port", String(port), "--heartbeat-seconds", "1",
-                       "--rate-limit-per-minute", "0", "--log-level", "warning"] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let colon = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last, let bound = Int(colon) else {
-            throw TestError("serve printed no address: \(text)")
+        let p = try ChildProcess(Self.binary.path, ["serve", "--data-dir", dir.path, "--port", String(port), "--heartbeat-seconds", "1",
+                                                    "--rate-limit-per-minute", "0", "--log-level", "warning"] + arguments)
+        let line = p.nextLine(timeout: 60) ?? ""
+        guard let colon = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last, let bound = Int(colon) else {
+            throw TestError("serve printed no address: \(line) \(p.errorOutput.suffix(2000))")
         }
         port = bound
         process = p
@@ -57,29 +45,14 @@ final class AuthLedgerProcess: @unchecked Sendable {
     /// SIGTERM, and waits for the exit.
     func stop() throws {
         guard let p = process else { return }
-        p.terminate()
-        let started = Date()
-        while p.isRunning {
-            if Date().timeIntervalSince(started) > 20 { kill(p.processIdentifier, SIGKILL); throw TestError("serve did not exit") }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
         process = nil
+        try p.terminate(timeout: 20)
     }
 
-    deinit { if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-
     static func run(_ arguments: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestError("authledger \(arguments.joined(separator: " ")) exited \(p.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+        let r = try ChildProcess.run(binary.path, arguments)
+        guard r.succeeded else { throw TestError("authledger \(arguments.joined(separator: " ")) \(r.termination): \(r.errorOutput)") }
+        return r.output
     }
 
     struct Answer: Sendable {
@@ -146,12 +119,8 @@ extension AuthLedgerProcess {
 
     /// `cp -a`: the engine insists on its keys' modes, which a plain copy may not keep.
     private static func copyTree(_ from: String, _ to: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/cp")
-        p.arguments = ["-a", from, to]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestError("cp -a \(from) \(to) failed") }
+        let r = try ChildProcess.run("/bin/cp", ["-a", from, to])
+        guard r.succeeded else { throw TestError("cp -a \(from) \(to) failed: \(r.errorOutput)") }
     }
 }
 

@@ -3,6 +3,7 @@ import LedgerCrypto
 import LedgerEdge
 import LedgerTokens
 import MetricsTestKit
+import LedgerTesting
 import Testing
 
 /// The edge library against a real `authledger serve` that the test starts (and stops, and
@@ -13,7 +14,9 @@ struct EdgeLiveTests {
     func follow(_ server: AuthLedgerProcess, _ tune: (inout EdgeConfiguration) -> Void = { _ in }) async throws -> (EdgeVerifier, Task<Void, Never>) {
         var configuration = EdgeConfiguration(server: server.base, apiKey: server.key, policy: VerificationPolicy(issuer: "authledger", audience: "api"))
         configuration.reconnect = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
-        configuration.failure = .failClosed(after: .seconds(5))
+        // Far beyond the test server's 1 s heartbeats: a busy machine once held the stream's
+        // bytes back for 5 s; the tests of failing closed set their own limit.
+        configuration.failure = .failClosed(after: .seconds(30))
         tune(&configuration)
         let verifier = EdgeVerifier(configuration: configuration)
         let task = Task { _ = try? await verifier.run() }
@@ -224,29 +227,13 @@ struct PythonEdgeTests {
     func pythonEdge() async throws {
         let server = try AuthLedgerProcess()
         defer { try? server.stop() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("tools/edge_verify.py").path
-        p.arguments = ["python3", script, "--url", server.base, "--key", server.key]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { p.terminate() }
-        var buffered = Data()
+        let p = try ChildProcess("python3", [script, "--url", server.base, "--key", server.key], input: .pipe)
         func ask(_ token: String) throws -> [String: Any] {
-            input.fileHandleForWriting.write(Data((token + "\n").utf8))
-            while !buffered.contains(UInt8(ascii: "\n")) {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { throw TestError("edge_verify.py ended") }
-                buffered.append(chunk)
-            }
-            let end = buffered.firstIndex(of: UInt8(ascii: "\n"))!
-            let line = buffered[buffered.startIndex..<end]
-            buffered = Data(buffered[(end + 1)...])
-            return try JSONSerialization.jsonObject(with: line) as? [String: Any] ?? [:]
+            p.write(token + "\n")
+            guard let line = p.nextLine(timeout: 60) else { throw TestError("edge_verify.py answered nothing: \(p.errorOutput.suffix(2000))") }
+            return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
         }
         func waitFor(_ token: String, _ expected: String) async throws -> Bool {
             for _ in 0..<1200 {
@@ -274,59 +261,29 @@ struct PythonEdgeTests {
         let victim = try await server.login("victim")
         let backup = try server.backUp()
         defer { try? FileManager.default.removeItem(atPath: backup) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("tools/subscriber.py").path
-        p.arguments = ["python3", script, "--url", server.base, "--key", server.key, "--heartbeats", "--state"]
-        let output = Pipe()
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { p.terminate() }
-        // Reads block; a subscriber that stops answering is ended, which fails the test.
-        let watchdog = Task { [p] in
-            try await Task.sleep(for: .seconds(60))
-            p.terminate()
+        let p = try ChildProcess("python3", [script, "--url", server.base, "--key", server.key, "--heartbeats", "--state"])
+        // A subscriber silent for a minute fails the test (nil ends each loop below).
+        func nextLine() -> [String: Any]? {
+            p.nextLine(timeout: 60).map { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) ?? [:] }
         }
-        defer { watchdog.cancel() }
-        let lines = LineReader(output.fileHandleForReading)
         for user in ["x", "y", "z"] { _ = try await server.login(user) }
         let ahead = try await server.head()
         // Wait until a heartbeat has carried the subscriber past the backup's head.
         while true {
-            let line = try #require(lines.next())
+            let line = try #require(nextLine(), "subscriber.py: \(p.errorOutput.suffix(2000))")
             if let beat = line["heartbeat"] as? Int, beat >= Int(ahead) { break }
         }
         try server.restore(backup)
         try await server.revoke("victim", victim.session)
         var reloaded = false
         while true {
-            let line = try #require(lines.next())
+            let line = try #require(nextLine(), "subscriber.py: \(p.errorOutput.suffix(2000))")
             if line["state"] != nil { reloaded = true }
             if let sessions = line["sessions"] as? [String], sessions == [victim.session] { break }
             if let revoked = (line["state"] as? [String: Any])?["revoked"] as? [String], revoked.contains(victim.session) { break }
         }
         #expect(reloaded)
-    }
-}
-
-/// JSON lines from a pipe, one at a time (nil at the end of the output).
-final class LineReader {
-    let handle: FileHandle
-    var buffered = Data()
-    init(_ handle: FileHandle) { self.handle = handle }
-
-    func next() -> [String: Any]? {
-        while true {
-            if let end = buffered.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffered[buffered.startIndex..<end]
-                buffered = Data(buffered[(end + 1)...])
-                return (try? JSONSerialization.jsonObject(with: line) as? [String: Any]) ?? [:]
-            }
-            let chunk = handle.availableData
-            if chunk.isEmpty { return nil }
-            buffered.append(chunk)
-        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LedgerTesting
 import Testing
 
 @Suite("edge-example beside authledger serve", .serialized)
@@ -12,21 +13,10 @@ struct ExampleTests {
     func example() async throws {
         let server = try AuthLedgerProcess()
         defer { try? server.stop() }
-        let p = Process()
-        p.executableURL = Self.binary
-        p.environment = ["AUTHLEDGER_URL": server.base, "AUTHLEDGER_KEY": server.key, "EDGE_PORT": "0"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { p.terminate() }
-        var text = ""
-        while !text.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let base = try #require(text.range(of: "http://").map { String(text[$0.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines) })
+        let p = try ChildProcess(Self.binary.path, environment: ["AUTHLEDGER_URL": server.base, "AUTHLEDGER_KEY": server.key, "EDGE_PORT": "0"])
+        let text = p.nextLine(timeout: 60) ?? ""
+        let base = try #require(text.range(of: "http://").map { String(text[$0.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines) },
+                                "edge-example printed no address: \(p.errorOutput.suffix(2000))")
         func hello(_ token: String?) async throws -> (Int, String, String?) {
             var request = URLRequest(url: URL(string: base + "/hello")!)
             if let token { request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization") }
@@ -52,14 +42,7 @@ struct ExampleTests {
         #expect(answer.0 == 401)
         #expect(answer.2?.contains(#"error="invalid_token""#) == true)
 
-        let ldd = Process()
-        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
-        ldd.arguments = [Self.binary.path]
-        let lddOut = Pipe()
-        ldd.standardOutput = lddOut
-        try ldd.run()
-        let libraries = String(decoding: lddOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        ldd.waitUntilExit()
+        let libraries = try ChildProcess.run("/usr/bin/ldd", [Self.binary.path]).output
         #expect(libraries.contains("libcrypto") && !libraries.contains("lmdb"), "\(libraries)")
     }
 }

@@ -1,22 +1,16 @@
 import Foundation
+import LedgerTesting
 import Testing
 
 /// The fault tools in tools/ against the built `authledger`, in short runs; their long runs
 /// are recorded in docs/FAULTS.md.
 @Suite("Fault tools", .serialized)
 struct FaultToolTests {
-    /// Runs a tool under tools/ with python3; returns its exit status and output.
+    /// Runs a tool under tools/ with python3 (killed, with all it started, after ten
+    /// minutes); returns its exit status and what it printed (output, then errors).
     static func python(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", LiveServer.repository.appendingPathComponent("tools/" + tool).path] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try ChildProcess.run("python3", [LiveServer.repository.appendingPathComponent("tools/" + tool).path] + arguments, timeout: 600)
+        return (r.succeeded ? 0 : 1, r.output + r.errorOutput + (r.succeeded ? "" : "\n\(tool) \(r.termination)"))
     }
 
     @Test("tools/crash-harness.py: three SIGKILLs under load lose no answered command; the chain, the digests and the subscriber hold")

@@ -9,21 +9,12 @@ import Testing
 @Suite("A full disk", .serialized)
 struct FullDiskTests {
     static func mount(_ arguments: [String]) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/mount")
-        p.arguments = arguments
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
+        guard let r = try? ChildProcess.run("/bin/mount", arguments, timeout: 30) else { return -1 }
+        return r.termination == .exited(0) ? 0 : 1
     }
 
     static func unmount(_ path: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/umount")
-        p.arguments = ["-l", path]
-        try? p.run()
-        p.waitUntilExit()
+        _ = try? ChildProcess.run("/bin/umount", ["-l", path], timeout: 30)
     }
 
     @Test("logins until the disk is full: 503 storage with the reason, nothing refused is in the log, every answered login is; with space again the same process serves on",

@@ -8,15 +8,11 @@ import Testing
 /// A real `authledger serve` on a free port, started from the built binary as an operator
 /// would, with an admin key created by `authledger apikey create` beforehand.
 final class LiveServer: @unchecked Sendable {
-    // @unchecked: `process` and the pipes are set once in init and only read after; the
-    // output buffers are appended to only under `lock`.
+    // @unchecked: every property is set once in init.
     let dir: TemporaryDirectory
     let key: String
-    let process = Process()
+    let process: ChildProcess
     let base: String
-    private let lock = NSLock()
-    private var errText = ""
-    private let errPipe = Pipe()
 
     static var binary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("authledger")
@@ -31,57 +27,29 @@ final class LiveServer: @unchecked Sendable {
             let create = try Self.run(["apikey", "create", "--data-dir", dir.path, "--scope", "admin", "--label", "live test"])
             self.key = create.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--data-dir", dir.path, "--port", "0", "--heartbeat-seconds", "1", "--log-level", "info"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = errPipe
-        try process.run()
+        process = try ChildProcess(Self.binary.path, ["serve", "--data-dir", dir.path, "--port", "0", "--heartbeat-seconds", "1", "--log-level", "info"] + arguments)
         // The first line on standard output names the bound address.
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
+        guard let line = process.nextLine(timeout: 60), let range = line.range(of: "http://") else {
+            throw LiveError("serve printed no address: \(process.errorOutput.suffix(2000))")
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let range = text.range(of: "http://") else { throw LiveError("serve printed no address: \(text)") }
-        base = String(text[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
-        errPipe.fileHandleForReading.readabilityHandler = { [lock] handle in
-            let data = handle.availableData
-            lock.lock(); self.errText += String(decoding: data, as: UTF8.self); lock.unlock()
-        }
+        base = String(line[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    var log: String { lock.lock(); defer { lock.unlock() }; return errText }
+    /// What the server has written to standard error (its log).
+    var log: String { process.errorOutput }
 
     /// Sends SIGTERM and waits for the exit; returns the seconds it took.
     @discardableResult
     func terminate(timeout: Double = 20) throws -> Double {
         let started = Date()
-        process.terminate()
-        while process.isRunning {
-            if Date().timeIntervalSince(started) > timeout { kill(process.processIdentifier, SIGKILL); throw LiveError("serve did not exit within \(timeout) s") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        Thread.sleep(forTimeInterval: 0.1)
+        try process.terminate(timeout: timeout)
         return Date().timeIntervalSince(started)
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
     static func run(_ arguments: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw LiveError("authledger \(arguments.joined(separator: " ")) exited \(p.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+        let r = try ChildProcess.run(binary.path, arguments)
+        guard r.succeeded else { throw LiveError("authledger \(arguments.joined(separator: " ")) \(r.termination): \(r.errorOutput)") }
+        return r.output
     }
 
     struct Answer: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTesting
 import Testing
 
 /// Against a real `authledger serve` on a socket. Serialized: each test starts its own
@@ -26,26 +27,16 @@ struct LiveServerTests {
         let position = try await server.call("GET", "/readyz").json()["position"] as! Int
         // The Python subscriber (standard library only) starts from the revocation state and
         // follows live; an admin revocation appends exactly one event, so it stops after it.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", LiveServer.repository.appendingPathComponent("tools/subscriber.py").path,
-                       "--url", server.base, "--key", server.key, "--until", String(position + 1), "--state"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
+        let p = try ChildProcess("python3", [LiveServer.repository.appendingPathComponent("tools/subscriber.py").path,
+                                             "--url", server.base, "--key", server.key, "--until", String(position + 1), "--state"])
         // Its first line is the state it loaded: only then is the revocation news to it.
-        var received = Data()
-        while !received.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            received.append(chunk)
-        }
+        let first = try #require(p.nextLine(timeout: 60), "subscriber.py printed nothing: \(p.errorOutput)")
         let revoke = try await server.call("POST", "/v1/users/alice/sessions/\(s["session"] as! String)/revoke")
         #expect(revoke.status == 204)
-        let data = received + out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        #expect(try p.wait(timeout: 60) == .exited(0), "\(p.errorOutput)")
+        let data = p.output
+        #expect(data.hasPrefix(first))
+        let lines = data.split(separator: "\n")
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let state = lines.first?["state"] as? [String: Any]
         #expect(state?["position"] as? Int == position)
@@ -177,16 +168,9 @@ struct LiveServerTests {
     @Test("authledger apikey: create prints the key once, list shows no secret, revoke stops it; writing while serve runs says what to do")
     func apikeyCLI() async throws {
         let server = try LiveServer()
-        let running = Process()
-        running.executableURL = LiveServer.binary
-        running.arguments = ["apikey", "create", "--data-dir", server.dir.path, "--scope", "events:read", "--label", "x"]
-        let err = Pipe()
-        running.standardError = err
-        running.standardOutput = Pipe()
-        try running.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        running.waitUntilExit()
-        #expect(running.terminationStatus != 0)
+        let running = try ChildProcess.run(LiveServer.binary.path, ["apikey", "create", "--data-dir", server.dir.path, "--scope", "events:read", "--label", "x"])
+        let message = running.errorOutput
+        #expect(running.termination != .exited(0))
         #expect(message.contains("stop the server first"), "\(message)")
         try server.terminate()
 

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerTesting
 import HTTPTypes
 import HummingbirdTesting
 import LedgerTokens
@@ -43,17 +44,7 @@ enum OpenAPICheck {
     }
 
     static func run(_ arguments: [String], input: String = "") throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script] + arguments
-        let stdin = Pipe(), stdout = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = stdout
-        try p.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: out, as: UTF8.self))
+        let r = try ChildProcess.run("python3", [script] + arguments, input: Array(input.utf8))
+        return r.succeeded ? (0, r.output) : (1, r.output + "\n\(r.termination): " + r.errorOutput)
     }
 }

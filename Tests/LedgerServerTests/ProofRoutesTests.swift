@@ -69,14 +69,8 @@ struct ProofRoutesTests {
 
     /// tools/verify_proof.py's exit status.
     static func python(_ arguments: [String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", OpenAPICheck.script.replacingOccurrences(of: "openapi_check.py", with: "verify_proof.py")] + arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
+        let r = try ChildProcess.run("python3", [OpenAPICheck.script.replacingOccurrences(of: "openapi_check.py", with: "verify_proof.py")] + arguments)
+        return r.succeeded ? 0 : 1
     }
 
     @Test("proofs=true attaches to each streamed revocation a bundle that verifies")

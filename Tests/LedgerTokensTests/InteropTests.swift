@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCrypto
+import LedgerTesting
 import LedgerTokens
 import Testing
 
@@ -10,24 +11,11 @@ enum Interop {
         .appendingPathComponent("tools/jwt_interop.py").path
 
     static func run(_ arguments: [String], input: String = "") throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw InteropFailure(message: "jwt_interop.py exited \(process.terminationStatus) (run tools/install-deps.sh?): "
-                                 + String(decoding: err, as: UTF8.self))
+        let r = try ChildProcess.run("python3", [script] + arguments, input: Array(input.utf8))
+        guard r.succeeded else {
+            throw InteropFailure(message: "jwt_interop.py \(r.termination) (run tools/install-deps.sh?): " + r.errorOutput)
         }
-        return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+        return r.output.split(separator: "\n").map(String.init)
     }
 
     struct InteropFailure: Error, CustomStringConvertible {
