@@ -35,7 +35,8 @@ public func buildApplication(
         engine: engine, apiKeys: apiKeys, configuration: configuration,
         addresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         rateLimiter: RateLimiter(configuration.rateLimit, clock: configuration.engine.clock),
-        metrics: metrics)
+        metrics: metrics,
+        heartbeat: StreamHeartbeat(engine: engine, interval: .seconds(configuration.heartbeatSeconds)))
     let router = routes.router()
     let stall = TimeAmount.seconds(Int64(configuration.timeouts.writeStallSeconds))
     // The decoder refuses heads well past max-header-bytes outright (the connection is
@@ -52,8 +53,9 @@ public func buildApplication(
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authledger"),
         // The application stops its server before its services: requests in flight are
-        // answered and streams ended before the engine refuses commands and snapshots.
-        services: [engine],
+        // answered and streams ended before the engine refuses commands and snapshots
+        // (and before the streams' heartbeat stops).
+        services: [engine, routes.heartbeat],
         onServerRunning: { channel in await onServerRunning(channel.localAddress) },
         logger: configuration.logger)
 }

@@ -51,7 +51,7 @@ extension Routes {
         let types = try Self.eventTypes(query.get("types").map { String($0) })
         let prover = try proofs(query.get("proofs"))
         let tail = engine.tail(from: start, types: types)
-        let heartbeat = Duration.seconds(configuration.heartbeatSeconds)
+        let heartbeat = self.heartbeat
         let metrics = self.metrics, frames = self.eventFrames
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
@@ -98,87 +98,57 @@ extension Routes {
         }
     }
 
-    private enum Item: Sendable { case batch(EngineTail.Batch), tick, end }
-
-    /// Writes batches as they come, one write per batch, and a heartbeat when the interval
-    /// passes. Ends at `until`, when the engine shuts down, or when the server begins a
+    /// Writes batches as they come, one write per batch, and a heartbeat each time the
+    /// server's heartbeat ticks (``StreamHeartbeat`` wakes every stream at once: no stream
+    /// keeps a timer or a task of its own, so an idle subscriber costs little more than its
+    /// connection). Ends at `until`, when the engine shuts down, or when the server begins a
     /// graceful shutdown (an open stream would otherwise hold the shutdown up forever).
-    private static func stream(_ tail: EngineTail, from start: UInt64, until: UInt64?, heartbeat: Duration,
+    private static func stream(_ tail: EngineTail, from start: UInt64, until: UInt64?, heartbeat: StreamHeartbeat,
                                metrics: ServerMetrics, frames: EventFrames, proofs: Prover?,
                                into writer: inout any ResponseBodyWriter) async throws {
-        let (items, sink) = AsyncStream<Item>.makeStream()
-        // The pump hands over one batch at a time and waits for it to be written, so a slow
-        // subscriber slows its own reads instead of filling memory.
-        let (acks, ack) = AsyncStream<Void>.makeStream()
-        // Batches with nothing to write (a tail is woken for batches that may hold its
-        // types, or of unknown types; many hold no event this subscriber asked for) stay in the pump: it only moves this position on, which
-        // the next heartbeat reports. Every batch before them was written (the pump waits
-        // for each write), so a heartbeat at this position skips no event.
-        let examined = ExaminedPosition(start - 1)
         var through = start - 1
+        if let until, through >= until { return }
         var sentThrough = through
+        var batches = tail.makeAsyncIterator()
         try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    var acknowledged = acks.makeAsyncIterator()
-                    do {
-                        for try await batch in tail {
-                            if batch.events.isEmpty, until.map({ batch.through < $0 }) ?? true {
-                                examined.value.store(batch.through, ordering: .releasing)
-                                continue
-                            }
-                            sink.yield(.batch(batch))
-                            guard await acknowledged.next() != nil else { break }
-                        }
-                    } catch {}
-                    sink.yield(.end)
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: heartbeat)
-                        sink.yield(.tick)
+            while let wake = try await batches.nextOrWake() {
+                switch wake {
+                case .woken:
+                    if heartbeat.ending { return }
+                    // A filtered tail is not woken for batches without its types, so the
+                    // tail says how far nothing it takes has been published.
+                    through = tail.quietThrough(after: through)
+                    var buffer = ByteBuffer()
+                    Self.heartbeat(through, into: &buffer)
+                    sentThrough = through
+                    try await writer.write(buffer)
+                case let .batch(batch):
+                    // A batch with nothing to write (a tail is woken for commits that may
+                    // hold its types, or of unknown types) only moves the position on, which
+                    // the next heartbeat reports: every batch before it was written.
+                    through = batch.through
+                    if batch.events.isEmpty, until.map({ through < $0 }) ?? true { continue }
+                    var buffer: ByteBuffer
+                    if let proofs {
+                        // Bundles depend on the checkpoint of the moment: not shared frames.
+                        buffer = ByteBuffer()
+                        let bundles = proofs(batch.events.map(\.position))
+                        for event in batch.events { Self.write(event, proof: bundles[event.position], into: &buffer) }
+                    } else {
+                        buffer = frames.frames(for: batch.events)
                     }
-                }
-                defer { group.cancelAll(); ack.finish(); sink.finish() }
-                if let until, through >= until { return }
-                loop: for await item in items {
-                    switch item {
-                    case let .batch(batch):
-                        var buffer: ByteBuffer
-                        if let proofs {
-                            // Bundles depend on the checkpoint of the moment: not shared frames.
-                            buffer = ByteBuffer()
-                            let bundles = proofs(batch.events.map(\.position))
-                            for event in batch.events { Self.write(event, proof: bundles[event.position], into: &buffer) }
-                        } else {
-                            buffer = frames.frames(for: batch.events)
-                        }
-                        through = batch.through
-                        if let last = batch.events.last?.position { sentThrough = last }
-                        if let until, through >= until, sentThrough < through {
-                            Self.heartbeat(through, into: &buffer)
-                            sentThrough = through
-                        }
-                        if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                        metrics.eventsStreamed.increment(by: Int64(batch.events.count))
-                        ack.yield()
-                        if let until, through >= until { break loop }
-                    case .tick:
-                        // A filtered tail is not woken for batches without its types, so
-                        // the tail says how far nothing it takes has been published.
-                        through = max(through, examined.value.load(ordering: .acquiring))
-                        through = tail.quietThrough(after: through)
-                        var buffer = ByteBuffer()
+                    if let last = batch.events.last?.position { sentThrough = last }
+                    if let until, through >= until, sentThrough < through {
                         Self.heartbeat(through, into: &buffer)
                         sentThrough = through
-                        try await writer.write(buffer)
-                    case .end:
-                        break loop
                     }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    metrics.eventsStreamed.increment(by: Int64(batch.events.count))
+                    if let until, through >= until { return }
                 }
             }
         } onGracefulShutdown: {
-            sink.yield(.end)
+            heartbeat.end()
         }
     }
 
@@ -197,12 +167,6 @@ extension Routes {
     static func heartbeat(_ through: UInt64, into buffer: inout ByteBuffer) {
         buffer.writeString("id: \(through)\nevent: heartbeat\ndata: {\"position\":\(through)}\n\n")
     }
-}
-
-/// The position a stream's pump has examined through, shared with the task that writes.
-private final class ExaminedPosition: Sendable {
-    let value: Atomic<UInt64>
-    init(_ position: UInt64) { value = Atomic(position) }
 }
 
 /// Each event's Server-Sent Events frame, encoded once for every subscriber: a revocation

@@ -15,6 +15,8 @@ struct Routes: Sendable {
     let metrics: ServerMetrics
     /// Events encoded once for every subscriber of `GET /v1/events`.
     let eventFrames = EventFrames()
+    /// The heartbeat (and end) of every event stream.
+    let heartbeat: StreamHeartbeat
 
     var limits: RequestLimits { configuration.limits }
 

@@ -211,6 +211,51 @@ struct FilteredWakeTests {
         try await engine.shutdown()
     }
 
+    @Test("wakeTails wakes a follower waiting in nextOrWake (and one that was busy when it came), once per call; plain iteration sleeps on")
+    func wakes() async throws {
+        let f = EngineFixture()
+        let engine = try await f.open()
+        let start = engine.statistics.position + 1
+        let tail = engine.tail(from: start, types: AuthEngine.revocationTypes)
+        let seen = Mutex<[String]>([])
+        let follower = Task {
+            var batches = tail.makeAsyncIterator()
+            while let wake = try await batches.nextOrWake() {
+                switch wake {
+                case .woken: seen.withLock { $0.append("woken") }
+                case let .batch(b): seen.withLock { $0.append(b.events.isEmpty ? "empty \(b.through)" : "\(b.events.map(\.event.type))") }
+                }
+            }
+        }
+        let plain = Task {
+            var n = 0
+            for try await _ in tail { n += 1 }
+            return n
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(seen.withLock { $0.isEmpty }, "nothing published, nothing woke it")
+        engine.wakeTails()
+        try await waitUntil { seen.withLock { $0 } == ["woken"] }
+        // Never more than one wake per call, and none lost: two calls in a row wake it once
+        // or twice (twice if it was back waiting before the second).
+        engine.wakeTails()
+        engine.wakeTails()
+        try await waitUntil { seen.withLock { $0.count } >= 2 }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(seen.withLock { $0.count <= 3 && $0.allSatisfy { $0 == "woken" } }, "\(seen.withLock { $0 })")
+        // A revocation still arrives as a batch.
+        let login = try await engine.login(LoginRequest(user: "alice", device: Device(label: "Phone")))
+        try await engine.logout(session: login.tokens.session)
+        try await waitUntil { seen.withLock { $0.last } == "[session.ended]" }
+        #expect(seen.withLock { $0.filter { $0 != "woken" } } == ["[session.ended]"], "the login woke nothing")
+        engine.wakeTails()
+        try await waitUntil { seen.withLock { $0.last } == "woken" }
+        follower.cancel()
+        plain.cancel()
+        #expect(try await plain.value == 1, "the plain iterator saw the ending, never a wake")
+        try await engine.shutdown()
+    }
+
     private func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }

@@ -11,7 +11,8 @@ struct OpenAPITests {
         let engine = try await fixture.openEngine()
         let routes = Routes(engine: engine, apiKeys: APIKeyStore(), configuration: fixture.configuration,
                             addresses: ClientAddressResolver(trustedProxies: []),
-                            rateLimiter: RateLimiter(RateLimit(), clock: fixture.clock), metrics: ServerMetrics(registry: .init()))
+                            rateLimiter: RateLimiter(RateLimit(), clock: fixture.clock), metrics: ServerMetrics(registry: .init()),
+                            heartbeat: StreamHeartbeat(engine: engine, interval: .seconds(1)))
         let router = routes.router()
         let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let documented = Set(try OpenAPICheck.run(["routes"]).out.split(separator: "\n").map(String.init))

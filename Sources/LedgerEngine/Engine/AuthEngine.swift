@@ -417,6 +417,11 @@ public final class AuthEngine: Sendable {
         EngineTail(hub: tails, log: log, start: position, filter: types)
     }
 
+    /// Wakes every tail waiting in ``EngineTail/Iterator/nextOrWake()``, which returns
+    /// ``EngineTail/Wake/woken``: a server calls this once per heartbeat interval for all
+    /// its streams, and when it begins to shut down.
+    public func wakeTails() { tails.wakeAll() }
+
     /// The event types that end sessions or refuse logins: what a revocation subscriber needs.
     public static let revocationTypes: Set<EventType> = [.sessionEnded, .sessionRevoked, .userSessionsRevoked, .userBanned]
 

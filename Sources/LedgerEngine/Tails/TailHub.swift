@@ -44,6 +44,8 @@ final class TailHub: Sendable {
 
     private struct Waiter {
         let filter: Set<EventType>?
+        /// Whether ``wakeAll()`` wakes it (a follower that reports progress between batches).
+        let wakeable: Bool
         let continuation: CheckedContinuation<Void, Never>
     }
 
@@ -53,6 +55,8 @@ final class TailHub: Sendable {
         var segments: [Segment] = []
         var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
+        /// How many times ``wakeAll()`` has been called.
+        var wakes: UInt64 = 0
         /// The last published position of a batch holding each type.
         var lastWith: [EventType: UInt64] = [:]
         /// The last published position whose types are not known (records committed by
@@ -117,6 +121,25 @@ final class TailHub: Sendable {
         state.withLock { s in s.lastMatching(filter) <= position ? Swift.max(position, s.published) : position }
     }
 
+    /// How many times ``wakeAll()`` has been called: a follower that saw fewer was woken.
+    var wakes: UInt64 { state.withLock { $0.wakes } }
+
+    /// Wakes every follower waiting with ``wait(after:filter:wakeableSince:)``, whatever
+    /// was published: the owner of a stream of them (the HTTP server) does this on its
+    /// heartbeat interval and at shutdown, instead of each follower keeping a timer.
+    func wakeAll() {
+        let woken = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.wakes &+= 1
+            var woken: [CheckedContinuation<Void, Never>] = []
+            for (id, w) in s.waiters where w.wakeable {
+                woken.append(w.continuation)
+                s.waiters[id] = nil
+            }
+            return woken
+        }
+        for c in woken { c.resume() }
+    }
+
     /// Ends every tail: the engine is shutting down.
     func close() {
         let all = state.withLock { s -> [CheckedContinuation<Void, Never>] in
@@ -155,14 +178,17 @@ final class TailHub: Sendable {
     }
 
     /// Suspends until a position after `position` that may hold an event `filter` takes is
-    /// published, the hub closes, or the task is cancelled.
-    func wait(after position: UInt64, filter: Set<EventType>?) async {
+    /// published, the hub closes, or the task is cancelled; and, given `wakeableSince` (the
+    /// ``wakes`` count the caller last saw), also on ``wakeAll()``, including one that came
+    /// before this call.
+    func wait(after position: UInt64, filter: Set<EventType>?, wakeableSince: UInt64? = nil) async {
         let id = state.withLock { s -> UInt64 in s.nextWaiter += 1; return s.nextWaiter }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
                     if s.closed || s.lastMatching(filter) > position || Task.isCancelled { return true }
-                    s.waiters[id] = Waiter(filter: filter, continuation: c)
+                    if let seen = wakeableSince, seen != s.wakes { return true }
+                    s.waiters[id] = Waiter(filter: filter, wakeable: wakeableSince != nil, continuation: c)
                     return false
                 }
                 if now { c.resume() }
