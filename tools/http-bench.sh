@@ -13,7 +13,8 @@
 # events: revocation propagation to 1 and 1,000 `GET /v1/events` subscribers, and the
 #         fan-out of one revocation to 10,000 with the server's memory per idle subscriber
 #         (tools/sse-fanout.c, an epoll client; a fresh server for each); beside it, the
-#         memory per idle keep-alive connection of the minimal Hummingbird endpoint; and
+#         memory per idle keep-alive connection of the minimal Hummingbird endpoint and per
+#         idle streaming response it merely holds open (the floor under a subscriber); and
 #         what idle subscribers cost the writes they do not follow: logins (wrk, 2
 #         connections) with none and with 1,000 idle subscribers, server CPU per commit.
 # Raw JSON lines are kept in $OUT (default .build-bench/http-results.jsonl).
@@ -155,6 +156,10 @@ run_events() {
         # The framework's own memory per idle keep-alive connection (after one GET).
         start_ceiling
         emit "$round" ceiling-connections "$(.build-bench/sse-fanout 127.0.0.1 "${CEILING##*:}" none 10000 0 "$CEILING_PID" /ceiling)"
+        kill -TERM "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
+        # ... and per idle streaming response that is only held open: the floor under a subscriber.
+        start_ceiling
+        emit "$round" ceiling-streams "$(.build-bench/sse-fanout 127.0.0.1 "${CEILING##*:}" none 10000 0 "$CEILING_PID" /ceiling-stream)"
         kill -TERM "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
         for spec in "1 200" "1000 50" "10000 10"; do
             set -- $spec

@@ -97,6 +97,12 @@ if "ceiling-connections" in by_name:
     print(f"\nThe minimal Hummingbird endpoint (`ledger-bench http-ceiling`), {v[0]['subscribers']:,} idle keep-alive "
           f"connections after one `GET /ceiling` each: {spread(f('rss_per_subscriber_bytes'), kib)} of RSS, "
           f"{spread(f('anon_per_subscriber_bytes'), kib)} anonymous, per connection.")
+if "ceiling-streams" in by_name:
+    v = list(by_name["ceiling-streams"].values())
+    f = lambda key: [r[key] for r in v]
+    print(f"The same endpoint holding {v[0]['subscribers']:,} idle streaming responses open (`GET /ceiling-stream`: one line "
+          f"written, then nothing; no timer, no task besides the connection's): {spread(f('rss_per_subscriber_bytes'), kib)} of RSS, "
+          f"{spread(f('anon_per_subscriber_bytes'), kib)} anonymous, per stream: the floor under a subscriber.")
 if "logins-0-subscribers" in by_name:
     rounds = sorted(by_name["logins-0-subscribers"])
     f = lambda name, key: [by_name[name][k][key] for k in rounds if k in by_name[name]]

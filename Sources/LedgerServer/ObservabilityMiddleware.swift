@@ -17,21 +17,43 @@ struct ObservabilityMiddleware: RouterMiddleware {
 
     static let requestIDHeader = HTTPField.Name("X-Request-ID")!
 
+    // The async part holds the request, the context and the clock, nothing else: an async
+    // frame's memory stays with the connection's task for as long as it is open (the task's
+    // stack keeps its high-water mark), so an idle event subscriber pays for the deepest
+    // frame its request ever needed. The rest is done in synchronous helpers.
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var context = context
-        // Hummingbird already tags the request's log lines with an id: that one is echoed.
+        identify(&context)
+        let outcome: Result<Response, any Error>
+        do {
+            try checkHead(request)
+            outcome = .success(try await next(request, context))
+        } catch {
+            outcome = .failure(error)
+        }
+        return try finish(outcome, request: request, context: context, started: started)
+    }
+
+    /// Hummingbird already tags the request's log lines with an id: that one is echoed.
+    @inline(never)
+    private func identify(_ context: inout ServerContext) {
         if let id = context.logger[metadataKey: "hb.request.id"] {
             context.requestID = "\(id)"
         } else {
             context.requestID = SecureRandom.bytes(16).hexString
             context.logger[metadataKey: "hb.request.id"] = .string(context.requestID)
         }
+    }
+
+    /// The response (a problem document for an error) with its request id; counted, timed, logged.
+    @inline(never)
+    private func finish(_ outcome: Result<Response, any Error>, request: Request, context: ServerContext, started: ContinuousClock.Instant) throws -> Response {
         var response: Response
-        do {
-            try checkHead(request)
-            response = try await next(request, context)
-        } catch {
+        switch outcome {
+        case let .success(answer):
+            response = answer
+        case let .failure(error):
             let problem = self.problem(for: error, request: request, context: context)
             response = try problem.response(from: request, context: context)
         }

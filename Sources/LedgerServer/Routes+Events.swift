@@ -106,46 +106,23 @@ extension Routes {
     private static func stream(_ tail: EngineTail, from start: UInt64, until: UInt64?, heartbeat: StreamHeartbeat,
                                metrics: ServerMetrics, frames: EventFrames, proofs: Prover?,
                                into writer: inout any ResponseBodyWriter) async throws {
-        var through = start - 1
-        if let until, through >= until { return }
-        var sentThrough = through
+        var cursor = StreamCursor(through: start - 1, until: until, frames: frames, proofs: proofs, metrics: metrics)
+        if cursor.finished { return }
         var batches = tail.makeAsyncIterator()
         try await withGracefulShutdownHandler {
             while let wake = try await batches.nextOrWake() {
+                let bytes: ByteBuffer?
                 switch wake {
                 case .woken:
                     if heartbeat.ending { return }
                     // A filtered tail is not woken for batches without its types, so the
                     // tail says how far nothing it takes has been published.
-                    through = tail.quietThrough(after: through)
-                    var buffer = ByteBuffer()
-                    Self.heartbeat(through, into: &buffer)
-                    sentThrough = through
-                    try await writer.write(buffer)
+                    bytes = cursor.heartbeat(quietThrough: tail.quietThrough(after: cursor.through))
                 case let .batch(batch):
-                    // A batch with nothing to write (a tail is woken for commits that may
-                    // hold its types, or of unknown types) only moves the position on, which
-                    // the next heartbeat reports: every batch before it was written.
-                    through = batch.through
-                    if batch.events.isEmpty, until.map({ through < $0 }) ?? true { continue }
-                    var buffer: ByteBuffer
-                    if let proofs {
-                        // Bundles depend on the checkpoint of the moment: not shared frames.
-                        buffer = ByteBuffer()
-                        let bundles = proofs(batch.events.map(\.position))
-                        for event in batch.events { Self.write(event, proof: bundles[event.position], into: &buffer) }
-                    } else {
-                        buffer = frames.frames(for: batch.events)
-                    }
-                    if let last = batch.events.last?.position { sentThrough = last }
-                    if let until, through >= until, sentThrough < through {
-                        Self.heartbeat(through, into: &buffer)
-                        sentThrough = through
-                    }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                    metrics.eventsStreamed.increment(by: Int64(batch.events.count))
-                    if let until, through >= until { return }
+                    bytes = cursor.bytes(for: batch)
                 }
+                if let bytes { try await writer.write(bytes) }
+                if cursor.finished { return }
             }
         } onGracefulShutdown: {
             heartbeat.end()
@@ -166,6 +143,60 @@ extension Routes {
 
     static func heartbeat(_ through: UInt64, into buffer: inout ByteBuffer) {
         buffer.writeString("id: \(through)\nevent: heartbeat\ndata: {\"position\":\(through)}\n\n")
+    }
+}
+
+/// A stream's positions and what it writes for each batch or heartbeat: the stream's
+/// bookkeeping, apart from its loop (which only waits and writes).
+struct StreamCursor {
+    /// Every record through this position has been examined.
+    private(set) var through: UInt64
+    /// The position the subscriber last heard of (an event's or a heartbeat's id).
+    private var sentThrough: UInt64
+    let until: UInt64?
+    let frames: EventFrames
+    let proofs: Routes.Prover?
+    let metrics: ServerMetrics
+
+    init(through: UInt64, until: UInt64?, frames: EventFrames, proofs: Routes.Prover?, metrics: ServerMetrics) {
+        (self.through, self.sentThrough, self.until) = (through, through, until)
+        (self.frames, self.proofs, self.metrics) = (frames, proofs, metrics)
+    }
+
+    /// Whether the stream has reached `until`.
+    var finished: Bool { until.map { through >= $0 } ?? false }
+
+    /// A heartbeat at `position`, the furthest the subscriber may resume after.
+    mutating func heartbeat(quietThrough position: UInt64) -> ByteBuffer {
+        through = Swift.max(through, position)
+        var buffer = ByteBuffer()
+        Routes.heartbeat(through, into: &buffer)
+        sentThrough = through
+        return buffer
+    }
+
+    /// What to write for `batch`, if anything. A batch with nothing the subscriber asked for
+    /// (a tail is woken for commits that may hold its types, or of unknown types) only moves
+    /// the position on, which the next heartbeat reports: every batch before it was written.
+    mutating func bytes(for batch: EngineTail.Batch) -> ByteBuffer? {
+        through = batch.through
+        if batch.events.isEmpty && !finished { return nil }
+        var buffer: ByteBuffer
+        if let proofs {
+            // Bundles depend on the checkpoint of the moment: not shared frames.
+            buffer = ByteBuffer()
+            let bundles = proofs(batch.events.map(\.position))
+            for event in batch.events { Routes.write(event, proof: bundles[event.position], into: &buffer) }
+        } else {
+            buffer = frames.frames(for: batch.events)
+        }
+        if let last = batch.events.last?.position { sentThrough = last }
+        if finished && sentThrough < through {
+            Routes.heartbeat(through, into: &buffer)
+            sentThrough = through
+        }
+        metrics.eventsStreamed.increment(by: Int64(batch.events.count))
+        return buffer.readableBytes > 0 ? buffer : nil
     }
 }
 

@@ -22,6 +22,8 @@ let package = Package(
         // The HTTP benchmarks' framework ceiling: a minimal endpoint on the same Hummingbird
         // as `authledger serve` (already in the main package's graph).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Its held streams end on the server's graceful shutdown (already in the graph).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // The raw libcrypto baseline, also built into tools/crypto-raw-bench.
@@ -38,6 +40,7 @@ let package = Package(
                 .product(name: "LedgerEdge", package: product),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

@@ -69,31 +69,37 @@ public struct EngineTail: AsyncSequence, Sendable {
         private mutating func step(wakeable: Bool) async throws -> Wake? {
             while true {
                 if Task.isCancelled { return nil }
-                if wakeable {
-                    let wakes = hub.wakes
-                    if wakes != wakesSeen {
-                        wakesSeen = wakes
-                        return .woken
-                    }
+                if let ready = try poll(wakeable: wakeable) { return ready }
+                await hub.wait(after: next - 1, filter: filter, wakeableSince: wakeable ? wakesSeen : nil)
+            }
+        }
+
+        /// Everything but the wait: nil when there is nothing to hand over yet.
+        private mutating func poll(wakeable: Bool) throws -> Wake? {
+            if wakeable {
+                let wakes = hub.wakes
+                if wakes != wakesSeen {
+                    wakesSeen = wakes
+                    return .woken
                 }
-                switch hub.step(at: next, filter: filter) {
-                case .closed:
-                    throw EngineError(.shuttingDown, "the engine shut down; resume from position \(next) against the next instance")
-                case .wait:
-                    await hub.wait(after: next - 1, filter: filter, wakeableSince: wakeable ? wakesSeen : nil)
-                case let .skip(through):
-                    next = through + 1
-                    return .batch(Batch(events: [], through: through))
-                case let .read(segment):
-                    let events = try segment.events(matching: filter, in: log)
-                    next = segment.through + 1
-                    return .batch(Batch(events: events, through: segment.through))
-                case let .catchUp(published):
-                    let through = Swift.min(published, next + Self.catchUpRecords - 1)
-                    let events = try TailHub.read(log, from: next, through: through, matching: filter)
-                    next = through + 1
-                    return .batch(Batch(events: events, through: through))
-                }
+            }
+            switch hub.step(at: next, filter: filter) {
+            case .closed:
+                throw EngineError(.shuttingDown, "the engine shut down; resume from position \(next) against the next instance")
+            case .wait:
+                return nil
+            case let .skip(through):
+                next = through + 1
+                return .batch(Batch(events: [], through: through))
+            case let .read(segment):
+                let events = try segment.events(matching: filter, in: log)
+                next = segment.through + 1
+                return .batch(Batch(events: events, through: segment.through))
+            case let .catchUp(published):
+                let through = Swift.min(published, next + Self.catchUpRecords - 1)
+                let events = try TailHub.read(log, from: next, through: through, matching: filter)
+                next = through + 1
+                return .batch(Batch(events: events, through: through))
             }
         }
     }

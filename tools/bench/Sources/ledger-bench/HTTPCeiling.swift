@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import LedgerEngine
 import LedgerTokens
+import ServiceLifecycle
+import Synchronization
 
 /// The HTTP benchmarks' ceilings (tools/http-bench.sh): what Hummingbird answers with no
 /// work behind a route, and the engine's in-process rate for the operations the service
@@ -10,7 +12,10 @@ enum HTTPCeiling {
     /// http-ceiling PORT: a minimal Hummingbird 2 server on 127.0.0.1 with the same
     /// defaults as `authledger serve` (the shared event-loop group, one thread per core).
     /// `GET /ceiling` answers a small fixed JSON body; `POST /ceiling` reads the request's
-    /// body (as the refresh and introspection routes do) and answers the same. Prints
+    /// body (as the refresh and introspection routes do) and answers the same.
+    /// `GET /ceiling-stream` starts a streaming response, writes one comment line and holds
+    /// it open with nothing else in flight (no timer, no extra task): the framework's own
+    /// memory per idle event stream, beside a subscriber's. Prints
     /// `ceiling listening on http://HOST:PORT` once bound; runs until killed.
     static func serve(port: Int) async throws {
         let body = ByteBuffer(string: #"{"active":true,"token_type":"access_token","sub":"ceiling"}"#)
@@ -22,6 +27,30 @@ enum HTTPCeiling {
         router.post("ceiling") { request, _ in
             _ = try await request.body.collect(upTo: 16_384)
             return answer()
+        }
+        // Held streams end when the server shuts down (SIGTERM), or it would wait for them.
+        let parked = Mutex<(ended: Bool, streams: [UnsafeContinuation<Void, Never>])>((false, []))
+        router.get("ceiling-stream") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": open\n\n"))
+                await withGracefulShutdownHandler {
+                    await withUnsafeContinuation { c in
+                        let ended = parked.withLock { p in
+                            if !p.ended { p.streams.append(c) }
+                            return p.ended
+                        }
+                        if ended { c.resume() }
+                    }
+                } onGracefulShutdown: {
+                    let streams = parked.withLock { p in
+                        p.ended = true
+                        defer { p.streams = [] }
+                        return p.streams
+                    }
+                    for c in streams { c.resume() }
+                }
+                try await writer.finish(nil)
+            })
         }
         let app = Application(
             router: router,
