@@ -91,18 +91,19 @@ if subs:
               f"| {spread(f('server_cpu_us_per_delivery'), lambda x: f'{x:.1f} µs')} "
               + (f"| {spread(f('rss_per_subscriber_bytes'), kib)} / {spread(f('anon_per_subscriber_bytes'), kib)} |"
                  if v[0]["subscribers"] >= 1000 else "| — |"))
+def memory_line(name, what):
+    """One sentence on the memory per idle connection of a `sse-fanout` run against the ceiling."""
+    v = list(by_name[name].values())
+    f = lambda key: [r[key] for r in v]
+    return (f"The minimal Hummingbird endpoint (`ledger-bench http-ceiling`), {v[0]['subscribers']:,} {what}: "
+            f"{spread(f('rss_per_subscriber_bytes'), kib)} of RSS, {spread(f('anon_per_subscriber_bytes'), kib)} anonymous, each.")
+
+
 if "ceiling-connections" in by_name:
-    v = list(by_name["ceiling-connections"].values())
-    f = lambda key: [r[key] for r in v]
-    print(f"\nThe minimal Hummingbird endpoint (`ledger-bench http-ceiling`), {v[0]['subscribers']:,} idle keep-alive "
-          f"connections after one `GET /ceiling` each: {spread(f('rss_per_subscriber_bytes'), kib)} of RSS, "
-          f"{spread(f('anon_per_subscriber_bytes'), kib)} anonymous, per connection.")
+    print("\n" + memory_line("ceiling-connections", "idle keep-alive connections after one `GET /ceiling` each"))
 if "ceiling-streams" in by_name:
-    v = list(by_name["ceiling-streams"].values())
-    f = lambda key: [r[key] for r in v]
-    print(f"The same endpoint holding {v[0]['subscribers']:,} idle streaming responses open (`GET /ceiling-stream`: one line "
-          f"written, then nothing; no timer, no task besides the connection's): {spread(f('rss_per_subscriber_bytes'), kib)} of RSS, "
-          f"{spread(f('anon_per_subscriber_bytes'), kib)} anonymous, per stream: the floor under a subscriber.")
+    print(memory_line("ceiling-streams", "idle streaming responses it merely holds open (`GET /ceiling-stream`: one line written, "
+                                         "then nothing; no timer, no task besides the connection's), the floor under a subscriber"))
 if "logins-0-subscribers" in by_name:
     rounds = sorted(by_name["logins-0-subscribers"])
     f = lambda name, key: [by_name[name][k][key] for k in rounds if k in by_name[name]]

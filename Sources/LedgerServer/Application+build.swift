@@ -37,7 +37,7 @@ public func buildApplication(
         rateLimiter: RateLimiter(configuration.rateLimit, clock: configuration.engine.clock),
         metrics: metrics,
         heartbeat: StreamHeartbeat(engine: engine, interval: .seconds(configuration.heartbeatSeconds)))
-    let router = routes.router()
+    let responder = routes.responder()
     let stall = TimeAmount.seconds(Int64(configuration.timeouts.writeStallSeconds))
     // The decoder refuses heads well past max-header-bytes outright (the connection is
     // closed); heads up to it are read and answered 431 by the observability middleware.
@@ -49,7 +49,7 @@ public func buildApplication(
         idleTimeout: .seconds(Int64(configuration.timeouts.idleSeconds)),
         httpDecoderConfiguration: decoder)
     return Application(
-        router: router,
+        responder: responder,
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "authledger"),
         // The application stops its server before its services: requests in flight are
@@ -61,11 +61,19 @@ public func buildApplication(
 }
 
 extension Routes {
-    func router() -> Router<ServerContext> {
+    /// Every route, observed (``ObservedResponder``).
+    func responder() -> ObservedResponder<RouterResponder<ServerContext>> {
+        let (router, table) = routerAndTable()
+        return ObservedResponder(router: router.buildResponder(), metrics: metrics, maxHeaderBytes: limits.maxHeaderBytes,
+                                 maxBodyBytes: limits.maxBodyBytes, allowedMethods: { table.methods(for: $0) })
+    }
+
+    /// The routes alone (the OpenAPI test lists them).
+    func router() -> Router<ServerContext> { routerAndTable().router }
+
+    private func routerAndTable() -> (router: Router<ServerContext>, table: RouteTable) {
         let router = Router(context: ServerContext.self)
         let table = RouteTable()
-        router.middlewares.add(ObservabilityMiddleware(metrics: metrics, maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes,
-                                                       allowedMethods: { table.methods(for: $0) }))
         addSessionRoutes(to: router)
         addTokenRoutes(to: router)
         addKeyRoutes(to: router)
@@ -73,7 +81,7 @@ extension Routes {
         addEventRoutes(to: router)
         addProofRoutes(to: router)
         table.set(router.routes.map { ($0.method, $0.path.description) })
-        return router
+        return (router, table)
     }
 }
 

@@ -23,8 +23,18 @@ final class StalledWriteHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     init(timeout: TimeAmount) { self.timeout = timeout }
 
+    /// Where reads start (NIO's default is 2 KiB, grown and shrunk with what arrives). The
+    /// connection keeps its last read buffer while it is open, so an idle event subscriber,
+    /// whose only request was a few hundred bytes, held 2 KiB for it (BENCHMARKS.md); bigger
+    /// requests grow it as before.
+    static let initialReadBytes = 512
+
     func handlerAdded(context: ChannelHandlerContext) {
+        // Set here because Hummingbird's server configuration does not expose these options:
+        // this handler is on every connection's pipeline anyway.
         try? context.channel.syncOptions?.setOption(.socketOption(.so_sndbuf), value: Self.sendBufferBytes)
+        try? context.channel.syncOptions?.setOption(.recvAllocator,
+                                                   value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: Self.initialReadBytes, maximum: 65_536))
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
