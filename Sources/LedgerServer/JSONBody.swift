@@ -45,9 +45,10 @@ package struct JSONObjectReader {
         }
     }
 
-    static func requireContentType(_ request: Request, _ expected: String) throws {
-        let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard type == expected else { throw Problem.unsupportedMediaType(expected) }
+    static func requireContentType(_ request: Request, _ expected: StaticString) throws {
+        guard let value = request.headers[.contentType], HeaderText.mediaType(of: value, is: expected) else {
+            throw Problem.unsupportedMediaType("\(expected)")
+        }
     }
 
     package mutating func string(_ name: String) throws -> String {

@@ -35,7 +35,7 @@ extension Routes {
         do { rotation = try await engine.rotateSigningKey(immediately: immediately) } catch let error as EngineError {
             throw Problem(error)
         }
-        context.logger.notice("signing key rotation", metadata: ["kid": .string(rotation.kid), "active": .stringConvertible(rotation.isActive)])
+        context.logger.notice("signing key rotation", metadata: context.logMetadata(["kid": .string(rotation.kid), "active": .stringConvertible(rotation.isActive)]))
         return JSONBody.response(["kid": .string(rotation.kid), "activates_at": .string(rotation.activatesAt.description),
                                   "active": .bool(rotation.isActive)])
     }
@@ -53,7 +53,7 @@ extension Routes {
         let (secret, event) = APIKeyStore.creation(scopes: scopes, label: label)
         let recorded = try await command("apikey.create") { () async throws(EngineError) in try await engine.appendGlobal([event]) }
         apiKeys.apply(event, at: recorded)
-        context.logger.notice("api key created", metadata: ["key_id": .string(secret.keyID)])
+        context.logger.notice("api key created", metadata: context.logMetadata(["key_id": .string(secret.keyID)]))
         var json = apiKeys.key(secret.keyID)!.json.objectValue!
         json["key"] = .string(secret.text)
         var response = JSONBody.response(.object(json), status: .created)

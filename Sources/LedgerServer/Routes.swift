@@ -26,7 +26,6 @@ struct Routes: Sendable {
         guard let key = presentedAPIKey(request) else { throw Problem.missingAPIKey }
         guard let record = apiKeys.authenticate(key) else { throw Problem.invalidAPIKey }
         context.apiKeyID = record.keyID
-        context.logger[metadataKey: "api_key"] = .string(record.keyID)
         guard record.allows(scope) else { throw Problem.forbidden(needs: scope) }
         return record
     }
@@ -34,9 +33,9 @@ struct Routes: Sendable {
     /// The API key in `Authorization: Bearer`, if any (too long a value is no key).
     func presentedAPIKey(_ request: Request) -> String? {
         guard let value = request.headers[.authorization], value.utf8.count <= limits.maxTokenBytes + 7 else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
+        guard let space = value.utf8.firstIndex(of: UInt8(ascii: " ")), HeaderText.equals(value.utf8[..<space], "bearer") else { return nil }
+        let key = value[value.index(after: space)...]
+        return key.isEmpty ? nil : String(key)
     }
 
     func clientAddress(_ request: Request, _ context: ServerContext) -> IPAddress {

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import NIOCore
 
 /// What a request carries besides itself: the peer's address, the request id, and the API
@@ -18,4 +19,15 @@ public struct ServerContext: RequestContext {
     }
 
     public var maxUploadSize: Int { 16_384 }
+
+    /// `extra`, and the key that authorized the request, for a log line written by its route
+    /// (the request line is written outside the route, before any key was checked). Not set
+    /// on the logger itself: swift-log's stream handler renders all of a logger's metadata
+    /// again on every change, which cost about 4% of the server's CPU per request.
+    func logMetadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        guard let apiKeyID else { return extra }
+        var metadata = extra
+        metadata["api_key"] = .string(apiKeyID)
+        return metadata
+    }
 }

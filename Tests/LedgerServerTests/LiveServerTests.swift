@@ -162,6 +162,12 @@ struct LiveServerTests {
         #expect(bad.status == 400)
         let missing = try await server.call("GET", "/nowhere")
         #expect(missing.status == 404)
+        #expect(missing.headers["content-type"] == "application/problem+json", "Hummingbird's own 404 as a problem document too")
+        // Each request's line names its route pattern and status, and the request id it
+        // answered with; never the key.
+        let lines = server.log.split(separator: "\n")
+        let requestID = try #require(bad.headers["x-request-id"])
+        #expect(lines.contains { $0.contains(requestID) && $0.contains("status=400") && $0.contains("route=/v1/sessions") }, "\(server.log.suffix(2000))")
         #expect(!server.log.contains(server.key))
     }
 
