@@ -40,7 +40,7 @@ public func buildApplication(
     let responder = routes.responder()
     let stall = TimeAmount.seconds(Int64(configuration.timeouts.writeStallSeconds))
     // The decoder refuses heads well past max-header-bytes outright (the connection is
-    // closed); heads up to it are read and answered 431 by the observability middleware.
+    // closed); heads up to it are read and answered 431 by `ObservedResponder`.
     var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
     decoder.maxHeaderListSize = max(configuration.limits.maxHeaderBytes * 2, 16_384)
     decoder.maxHeaderFieldSize = decoder.maxHeaderListSize

@@ -22,9 +22,6 @@ struct ObservedResponder<Router: HTTPResponder>: HTTPResponder where Router.Cont
     let maxBodyBytes: Int
     let allowedMethods: @Sendable (String) -> [HTTPRequest.Method]
 
-
-    // The async part holds the request, the context and the clock, nothing else (see above);
-    // the rest is done in synchronous helpers.
     func respond(to request: Request, context: ServerContext) async throws -> Response {
         let started = ContinuousClock.now
         var context = context
@@ -41,7 +38,6 @@ struct ObservedResponder<Router: HTTPResponder>: HTTPResponder where Router.Cont
     }
 
     /// Hummingbird already tags the request's log lines with an id: that one is echoed.
-    @inline(never)
     private func identify(_ context: inout ServerContext) {
         if let id = context.logger[metadataKey: "hb.request.id"] {
             context.requestID = "\(id)"
@@ -52,7 +48,6 @@ struct ObservedResponder<Router: HTTPResponder>: HTTPResponder where Router.Cont
     }
 
     /// The response (a problem document for an error) with its request id; counted, timed, logged.
-    @inline(never)
     private func finish(_ outcome: Result<Response, any Error>, request: Request, context: ServerContext, started: ContinuousClock.Instant) throws -> Response {
         var response: Response
         switch outcome {

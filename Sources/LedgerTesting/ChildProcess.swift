@@ -96,8 +96,6 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Standard output so far.
     public var output: String { String(decoding: stdout.bytes, as: UTF8.self) }
-    /// Standard output so far, as bytes.
-    public var outputBytes: [UInt8] { stdout.bytes }
     /// Standard error so far.
     public var errorOutput: String { String(decoding: stderr.bytes, as: UTF8.self) }
 
@@ -180,7 +178,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// SIGKILL to the program's whole process group.
-    public func killGroup() {
+    private func killGroup() {
         // The group's id is the program's pid, reserved until the program is reaped (and
         // `reap` kills what is left of the group before it reaps).
         if state.withLock({ $0.termination == nil }) { Glibc.kill(-pid, SIGKILL) }
