@@ -1,4 +1,3 @@
-import LedgerCrypto
 import LedgerCodec
 import LedgerLog
 
@@ -83,32 +82,6 @@ struct PackedSession: Sendable, Equatable {
     var ipSealed: Bool {
         get { origin & Self.ipSealedBit != 0 }
         set { origin = newValue ? origin | Self.ipSealedBit : origin & ~Self.ipSealedBit }
-    }
-}
-
-/// Interned strings, referred to by index.
-struct StringTable: Sendable {
-    private(set) var strings: [String] = []
-    // By exact bytes: user ids are opaque, so canonically equivalent spellings are two users.
-    private var index: [ExactString: UInt32] = [:]
-
-    mutating func intern(_ s: String) -> UInt32 {
-        let key = ExactString(s)
-        if let i = index[key] { return i }
-        let i = UInt32(strings.count)
-        strings.append(s)
-        index[key] = i
-        return i
-    }
-
-    /// The number of `s`, if it has been interned.
-    func lookup(_ s: String) -> UInt32? { index[ExactString(s)] }
-
-    subscript(_ i: UInt32) -> String { strings[Int(i)] }
-
-    init() {}
-    init(_ strings: [String]) {
-        for s in strings { _ = intern(s) }
     }
 }
 

@@ -37,9 +37,10 @@ struct Projection: ProjectionStore, Sendable {
 
     func session(_ id: SessionID) -> SessionRecord? { sessions[id].map { record(id, $0) } }
 
-    // One hash of the name per login; none per logout, revocation or expiry.
-    mutating func startSession(_ r: SessionRecord, fingerprint: UInt64) {
-        let user = names.intern(r.user)
+    // One hash of the name per login (in replay, worked out on the reading thread); none
+    // per logout, revocation or expiry.
+    mutating func startSession(_ r: SessionRecord, fingerprint: UInt64, userHash: UInt64?) {
+        let user = names.intern(r.user, hash: userHash)
         let device = r.device.map { devices.intern($0, fingerprint: fingerprint) } ?? PackedSession.sealedDevice
         sessions[r.id] = PackedSession(createdAt: r.createdAt.microseconds, rotatedAt: r.rotatedAt.microseconds, lastIP: PackedIP(r.lastIP.stored),
                                        login: r.loginPosition, user: user, device: device,
@@ -73,22 +74,38 @@ struct Projection: ProjectionStore, Sendable {
     }
 
     /// Applies one logged event: first prunes what expired before its time, then applies it.
-    mutating func apply(_ event: AuthEvent, user: String?, at t: Timestamp, position: UInt64) {
+    /// `userHash`: ``StringTable/hash(_:)`` of `user`, if the caller has it.
+    mutating func apply(_ event: AuthEvent, user: String?, userHash: UInt64? = nil, at t: Timestamp, position: UInt64) {
         self.position = position
         // Key events are the key ring's; the live writer never applies them here, so replay
         // must not prune at their times either.
         guard event.belongsToUser else { return }
         prune(before: t)
-        apply(event, user: user, at: t, position: position, revocationSlackSeconds: revocationSlackSeconds)
+        apply(event, user: user, userHash: userHash, at: t, position: position, revocationSlackSeconds: revocationSlackSeconds)
     }
 
-    /// Prefetches the session a record will touch (``ReplayBatch/Entry/session``: rotations and
-    /// logouts, the bulk of any log), for replay to issue a few records ahead of applying them.
+    /// The first stage of replay's prefetching, a few records ahead of applying `entry`:
+    /// the session slot it reads first (rotations and logouts, the bulk of any log, and
+    /// logins) and a login's name slot.
     /// (`mutating` only so that a call through a captured variable does not copy the
     /// whole projection, retaining every table, on each record.)
     @inline(__always)
-    mutating func prefetch(session id: SessionID?) {
-        if let id { sessions.prefetch(id) }
+    mutating func prefetch(_ entry: ReplayBatch.Entry) {
+        if let id = entry.session { sessions.prefetch(id) }
+        if let hash = entry.userHash { names.prefetch(hash: hash) }
+    }
+
+    /// The second stage, nearer: the slots are in cache by then, so reading them costs
+    /// little, and the user record the record changes (a login's, or the owner of a
+    /// session a record ends) starts loading. Rotations touch no user.
+    @inline(__always)
+    mutating func prefetchUser(_ entry: ReplayBatch.Entry) {
+        guard entry.other >= 0 else { return }
+        if let hash = entry.userHash {
+            if let user = names.candidate(hash: hash) { users.prefetch(user) }
+        } else if let id = entry.session, let user = sessions[id]?.user {
+            users.prefetch(user)
+        }
     }
 
     /// Drops revocations that no longer matter, and, once per sweep interval of event time,
@@ -212,7 +229,7 @@ struct BatchOverlay: ProjectionStore {
         users[ExactString(name)] = .some(u.isEmpty ? nil : u)
     }
 
-    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64) {
+    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64, userHash: UInt64?) {
         sessions[record.id] = .some(record)
         modifyUser(record.user) { $0.add(session: record.id, device: fingerprint) }
     }

@@ -14,8 +14,9 @@ protocol ProjectionStore {
     /// Changes a user in place, creating it if needed and dropping it once empty.
     mutating func modifyUser(_ name: String, _ body: (inout UserRecord) -> Void)
     /// Adds a new session to the active set and to its user's sessions and devices.
-    /// `fingerprint` is the session's device fingerprint.
-    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64)
+    /// `fingerprint` is the session's device fingerprint; `userHash`, if known, the
+    /// ``StringTable/hash(_:)`` of its user.
+    mutating func startSession(_ record: SessionRecord, fingerprint: UInt64, userHash: UInt64?)
     /// Takes a session out of the active set and its user's sessions; returns its
     /// lifetimes and expiry (µs), or nil if it was not held.
     mutating func endSession(_ id: SessionID) -> (lifetimes: SessionLifetimes, expiresAt: Int64)?
@@ -27,7 +28,10 @@ extension ProjectionStore {
     /// - Parameter revocationSlackSeconds: how long past the last access token's expiry a
     ///   revoked session is remembered (the verifiers' clock leeway).
     /// - Parameter position: the event's log position (0 while a batch is being decided).
-    mutating func apply(_ event: AuthEvent, user: String?, at t: Timestamp, position: UInt64, revocationSlackSeconds: Int64) {
+    /// - Parameter userHash: ``StringTable/hash(_:)`` of `user`, if the caller has it (replay
+    ///   works it out on its reading thread).
+    mutating func apply(_ event: AuthEvent, user: String?, userHash: UInt64? = nil, at t: Timestamp, position: UInt64,
+                        revocationSlackSeconds: Int64) {
         switch event {
         case let .sessionStarted(e):
             guard let user, session(e.session) == nil else { return }
@@ -42,7 +46,7 @@ extension ProjectionStore {
             }
             startSession(SessionRecord(id: e.session, user: user, device: device, loginPosition: position, lifetimes: e.lifetimes,
                                        createdAt: t, lastIP: e.ip, generation: 1, rotatedAt: t),
-                         fingerprint: fingerprint)
+                         fingerprint: fingerprint, userHash: userHash)
         case let .refreshRotated(e):
             rotate(e.session, generation: e.generation, at: t, ip: e.ip)
         case let .sessionEnded(e):

@@ -22,6 +22,9 @@ struct ReplayBatch: Sendable {
         let generation: UInt32
         let ip: IPAddress
         let sealed: Bool
+        /// A login's ``StringTable/hash(_:)`` of its user, worked out on the reading thread
+        /// for replay to start loading the user's slot and record ahead (nil otherwise).
+        let userHash: UInt64?
         /// The index of the record's event in ``otherEvents`` (and its user in ``otherUsers``); -1 for a rotation, -2 for an
         /// annotation (nothing to apply).
         let other: Int32
@@ -46,7 +49,7 @@ struct ReplayBatch: Sendable {
     /// what is wrong.
     mutating func append(_ view: RecordView) throws {
         if view.isUnknownAnnotation {
-            entries.append(Entry(time: view.timestamp, position: view.position, session: nil, generation: 0, ip: .unknown, sealed: false, other: -2))
+            entries.append(Entry(time: view.timestamp, position: view.position, session: nil, generation: 0, ip: .unknown, sealed: false, userHash: nil, other: -2))
             return
         }
         // Schema 1 and 2 share the layout: the address's bytes are the same, clear or sealed.
@@ -54,19 +57,23 @@ struct ReplayBatch: Sendable {
             var r = view.payload
             if let id = try? r.sessionID(), let generation = try? r.varint(), let ip = try? r.ip(), (try? r.expectEnd()) != nil {
                 entries.append(Entry(time: view.timestamp, position: view.position, session: id,
-                                     generation: UInt32(exactly: generation) ?? .max, ip: ip, sealed: view.schemaVersion == 2, other: -1))
+                                     generation: UInt32(exactly: generation) ?? .max, ip: ip, sealed: view.schemaVersion == 2, userHash: nil, other: -1))
                 return
             }
         }
         let event = try AuthEvent(decoding: view)
+        let user = view.user
+        var userHash: UInt64?
+        if case .sessionStarted = event, let user { userHash = StringTable.hash(user) }
         entries.append(Entry(time: view.timestamp, position: view.position, session: Self.session(of: event),
-                             generation: 0, ip: .unknown, sealed: false, other: Int32(otherEvents.count)))
+                             generation: 0, ip: .unknown, sealed: false, userHash: userHash, other: Int32(otherEvents.count)))
         otherEvents.append(event)
-        otherUsers.append(view.user)
+        otherUsers.append(user)
     }
 
     private static func session(of event: AuthEvent) -> SessionID? {
         switch event {
+        case let .sessionStarted(e): e.session
         case let .refreshRotated(e): e.session
         case let .sessionEnded(e): e.session
         case let .sessionRevoked(e): e.session

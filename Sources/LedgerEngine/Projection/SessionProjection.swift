@@ -50,19 +50,24 @@ public struct SessionProjection: Sendable {
 
     private static func apply(_ reader: ReplayReader, to p: inout Projection, until time: Timestamp?,
                               progress: ((UInt64) -> Void)?) throws -> UInt64 {
-        // Replay is bound by cache misses into the session table: prefetching a few records
-        // ahead lets those misses overlap instead of queueing one behind another.
+        // Replay is bound by cache misses into the session table and, for the records that
+        // are not rotations, into the users' tables: loading what a record touches a few
+        // records ahead of applying it lets those misses overlap instead of queueing one
+        // behind another. Two stages: far ahead, the session's slot (and a login's name
+        // slot); nearer, what those slots lead to, the user's record.
         let ahead = 24
+        let near = 8
         var applied: UInt64 = 0
         while let batch = try reader.next() {
             // Through the buffers, so entries are read in place rather than copied out.
             let stopped = batch.entries.withUnsafeBufferPointer { entries -> Bool in
                 batch.otherEvents.withUnsafeBufferPointer { events in batch.otherUsers.withUnsafeBufferPointer { users -> Bool in
-                    for i in 0..<min(ahead, entries.count) { p.prefetch(session: entries[i].session) }
+                    for i in 0..<min(ahead, entries.count) { p.prefetch(entries[i]) }
                     for i in entries.indices {
                         let e = entries[i]
                         if let time, e.time > time { return true }
-                        if i + ahead < entries.count { p.prefetch(session: entries[i + ahead].session) }
+                        if i + ahead < entries.count { p.prefetch(entries[i + ahead]) }
+                        if i + near < entries.count { p.prefetchUser(entries[i + near]) }
                         if e.other == -2 {
                             p.position = e.position
                         } else if e.other < 0 {
@@ -72,7 +77,7 @@ public struct SessionProjection: Sendable {
                         } else {
                             // Field by field, so that the pair (and its strings) is read in
                             // place rather than copied out for the call.
-                            p.apply(events[Int(e.other)], user: users[Int(e.other)], at: e.time, position: e.position)
+                            p.apply(events[Int(e.other)], user: users[Int(e.other)], userHash: e.userHash, at: e.time, position: e.position)
                         }
                         applied += 1
                         if applied % 250_000 == 0 { progress?(e.position) }

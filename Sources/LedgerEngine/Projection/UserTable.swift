@@ -1,3 +1,4 @@
+import CMemory
 import LedgerCodec
 
 /// Users' records, indexed by their interned name (see ``StringTable``): a session holds its
@@ -14,6 +15,14 @@ struct UserTable: Sendable {
     subscript(_ id: UInt32) -> UserRecord? {
         let i = Int(id)
         return i < records.count && !records[i].isEmpty ? records[i] : nil
+    }
+
+    /// Starts loading a user's record (see ``Projection/prefetchUser(_:)``).
+    @inline(__always)
+    func prefetch(_ id: UInt32) {
+        records.withUnsafeBufferPointer { r in
+            if Int(id) < r.count { authledger_prefetch(r.baseAddress! + Int(id)) }
+        }
     }
 
     /// Changes a user's record in place, creating it if needed; an emptied record no

@@ -1,0 +1,128 @@
+import CMemory
+import LedgerCrypto
+
+/// Interned user names, referred to by number: a session holds its user's number and the
+/// users' records are indexed by it (``UserTable``), so only a login, a ban or a lookup by
+/// name hashes the name.
+///
+/// Names are compared by their exact UTF-8 bytes (user ids are opaque: canonically
+/// equivalent spellings are two users). They are found through an open-addressing table
+/// (linear probing) of 8-byte slots, each the low 32 bits of the name's ``hash(_:)`` and
+/// its number + 1 (0: vacant). A table of our own rather than a `Dictionary` so that replay
+/// can hash a login's name on its reading thread and start loading the slot, the name and
+/// the user's record a few records before applying it (``prefetch(hash:)``,
+/// ``candidate(hash:)``): with hundreds of thousands of users, a lookup otherwise waits on
+/// memory three times in a row (BENCHMARKS.md, "Rebuild: prefetching users").
+struct StringTable: Sendable {
+    private(set) var strings: [String] = []
+    /// Each name's hash, by number, so that growing does not hash every name again.
+    private var hashes: [UInt64] = []
+    private var slots: [UInt64] = []
+
+    init() {}
+    init(_ strings: [String]) {
+        for s in strings { _ = intern(s) }
+    }
+
+    /// The hash names are kept by: the standard library's SipHash of the name's UTF-8 bytes,
+    /// under the process's random seed, so that nobody outside can choose names that
+    /// collide. The same on every thread of one process; never stored.
+    static func hash(_ name: String) -> UInt64 {
+        var hasher = Hasher()
+        let hashed: Void? = name.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil {
+            var s = name
+            s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+        return UInt64(UInt(bitPattern: hasher.finalize()))
+    }
+
+    subscript(_ i: UInt32) -> String { strings[Int(i)] }
+
+    // In both calls `hash` is ``hash(_:)`` of the name, when the caller has worked it out
+    // already (another value would file the name under another hash).
+
+    /// The number of `name`, if it has been interned.
+    func lookup(_ name: String, hash: UInt64? = nil) -> UInt32? { find(name, hash: hash ?? Self.hash(name)).number }
+
+    /// The number of `name`, interning it if it is new.
+    mutating func intern(_ name: String, hash: UInt64? = nil) -> UInt32 {
+        let hash = hash ?? Self.hash(name)
+        let (slot, number) = find(name, hash: hash)
+        if let number { return number }
+        precondition(strings.count < Int(UInt32.max) - 1, "more than 4,294,967,294 user names")
+        let n = UInt32(strings.count)
+        strings.append(name)
+        hashes.append(hash)
+        if strings.count * 4 > slots.count * 3 {
+            grow()
+        } else {
+            slots[slot] = Self.slot(hash, n)
+        }
+        return n
+    }
+
+    /// Starts loading the slot where the probe for a name with this hash begins.
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        guard !slots.isEmpty else { return }
+        let i = home(hash)
+        slots.withUnsafeBufferPointer { authledger_prefetch($0.baseAddress! + i) }
+    }
+
+    /// A little later, when that slot is in cache: the number of the first name in the
+    /// probe run whose hash bits match, probably the name's own, for the caller to start
+    /// loading what the name's number leads to. The name itself starts loading here.
+    /// Only a hint: ``intern(_:hash:)`` compares the bytes.
+    @inline(__always)
+    func candidate(hash: UInt64) -> UInt32? {
+        guard !slots.isEmpty else { return nil }
+        let tag = UInt64(UInt32(truncatingIfNeeded: hash))
+        return slots.withUnsafeBufferPointer { s -> UInt32? in
+            var i = home(hash)
+            while s[i] != 0 {
+                if s[i] & 0xffff_ffff == tag {
+                    let n = Int(s[i] >> 32) - 1
+                    strings.withUnsafeBufferPointer { authledger_prefetch($0.baseAddress! + n) }
+                    return UInt32(n)
+                }
+                i = i + 1 == s.count ? 0 : i + 1
+            }
+            return nil
+        }
+    }
+
+    @inline(__always)
+    private func home(_ hash: UInt64) -> Int {
+        Int(hash.multipliedFullWidth(by: UInt64(slots.count)).high)
+    }
+
+    private static func slot(_ hash: UInt64, _ number: UInt32) -> UInt64 {
+        (UInt64(number) + 1) << 32 | UInt64(UInt32(truncatingIfNeeded: hash))
+    }
+
+    /// The name's number if present, else the vacant slot where it would go.
+    private func find(_ name: String, hash: UInt64) -> (slot: Int, number: UInt32?) {
+        guard !slots.isEmpty else { return (0, nil) }
+        let tag = UInt64(UInt32(truncatingIfNeeded: hash))
+        var i = home(hash)
+        while slots[i] != 0 {
+            if slots[i] & 0xffff_ffff == tag {
+                let n = Int(slots[i] >> 32) - 1
+                if strings[n].hasSameBytes(as: name) { return (i, UInt32(n)) }
+            }
+            i = i + 1 == slots.count ? 0 : i + 1
+        }
+        return (i, nil)
+    }
+
+    /// Doubles the table (at three quarters full) and places every name again.
+    private mutating func grow() {
+        slots = [UInt64](repeating: 0, count: max(16, slots.count * 2))
+        for (n, hash) in hashes.enumerated() {
+            var i = home(hash)
+            while slots[i] != 0 { i = i + 1 == slots.count ? 0 : i + 1 }
+            slots[i] = Self.slot(hash, UInt32(n))
+        }
+    }
+}
