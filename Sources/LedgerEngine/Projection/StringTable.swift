@@ -26,7 +26,8 @@ struct StringTable: Sendable {
 
     /// The hash names are kept by: the standard library's SipHash of the name's UTF-8 bytes,
     /// under the process's random seed, so that nobody outside can choose names that
-    /// collide. The same on every thread of one process; never stored.
+    /// collide. The same on every thread of one process, and never written to disk
+    /// (snapshots keep the names and rebuild the table).
     static func hash(_ name: String) -> UInt64 {
         var hasher = Hasher()
         let hashed: Void? = name.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
