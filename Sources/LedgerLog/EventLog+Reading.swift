@@ -7,7 +7,7 @@ extension EventLog {
     /// a long scan never pins old pages. `body` must not touch this log.
     /// - Returns: the position after the last record visited.
     @discardableResult
-    public func scan(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
+    package func scan(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
                      _ body: (RecordView) throws -> Bool) throws -> UInt64 {
         try walk(from: start, through: end, batchSize: batchSize, visit: body, endOfBatch: { true })
     }
@@ -16,7 +16,7 @@ extension EventLog {
     /// records at once, so that a caller can look ahead within a batch (replay prefetches
     /// the state the next records will touch). The views are valid only during the call.
     /// Stops when `body` returns false.
-    public func scanBatches(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
+    package func scanBatches(from start: UInt64 = 1, through end: UInt64 = .max, batchSize: Int = 4096,
                             _ body: ([RecordView]) throws -> Bool) throws {
         var views: [RecordView] = []
         views.reserveCapacity(min(batchSize, 1 << 16))
@@ -70,7 +70,7 @@ extension EventLog {
     /// oldest first, until it returns false: through the `global` index, so the cost
     /// depends on how many there are, not on the log's length. (A read-only open of a log
     /// written before the index existed scans instead, with the same result.)
-    public func scanGlobal(_ body: (RecordView) throws -> Bool) throws {
+    package func scanGlobal(_ body: (RecordView) throws -> Bool) throws {
         guard let globalDB else {
             try scan { view in view.hasUser ? true : try body(view) }
             return
@@ -109,7 +109,7 @@ extension EventLog {
 
     /// Calls `body` for each of `user`'s records at or after `start`, oldest first, reading
     /// through the per-user index (no log scan). `body` must not touch this log.
-    public func scan(user: String, from start: UInt64 = 1, batchSize: Int = 1024,
+    package func scan(user: String, from start: UInt64 = 1, batchSize: Int = 1024,
                      _ body: (RecordView) throws -> Bool) throws {
         let userBytes = Array(user.utf8)
         guard !userBytes.isEmpty else { return }

@@ -9,6 +9,11 @@ import PackageDescription
 // repository was cloned.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let product = root.lastPathComponent
+// The zero-copy scans (`EventLog.scan` and its `RecordView`) are `package`, not API: a
+// view kept past its closure would read unmapped memory. The log benchmarks measure them,
+// so this target is compiled under the product's package name (`-package-name`), as a test
+// target of the product would be (the same as tools/fuzz).
+let packageName = String(product.lowercased().map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
 
 let package = Package(
     name: "AuthLedgerBenchmarks",
@@ -43,7 +48,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            // Not SwiftPM's own `-package-name` for this package, which would come after ours.
+            packageAccess: false,
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-package-name", packageName])]
         ),
     ]
 )

@@ -172,7 +172,7 @@ extension AuthEvent {
 
     /// Decodes a stored record. Unknown types, newer versions and malformed payloads throw
     /// an error naming the position; nothing is guessed.
-    public init(decoding view: RecordView) throws(EventDecodingError) {
+    package init(decoding view: RecordView) throws(EventDecodingError) {
         guard let type = EventType(rawValue: view.type) else {
             throw EventDecodingError(position: view.position, kind: .unknownType(view.type))
         }
@@ -346,7 +346,7 @@ public struct LoggedEvent: Sendable, Equatable {
     }
 
     /// Decodes a borrowed record.
-    public init(view: RecordView) throws(EventDecodingError) {
+    package init(view: RecordView) throws(EventDecodingError) {
         position = view.position
         timestamp = view.timestamp
         user = view.user

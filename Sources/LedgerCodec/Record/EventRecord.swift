@@ -13,7 +13,7 @@ public struct EventRecord: Sendable, Equatable {
     }
 
     /// Calls `body` with a zero-copy view of this record.
-    public func withView<R>(_ body: (RecordView) throws -> R) throws -> R {
+    package func withView<R>(_ body: (RecordView) throws -> R) throws -> R {
         try storedBytes.withUnsafeBytes { buf in
             try body(try RecordView(position: position, bytes: buf))
         }

@@ -4,10 +4,14 @@ import LedgerCrypto
 /// ``EventLog/scan(from:through:batchSize:_:)``. Valid only inside that closure: it
 /// borrows bytes from the memory map. Reading fields never allocates, except ``user``
 /// for ids longer than 15 bytes.
-@frozen
-public struct RecordView {
+///
+/// `package`, like every scan that hands one out: a view kept past its closure would read
+/// memory that is no longer mapped. Outside this package, records are read as
+/// ``EventRecord`` values (`EventLog.read(from:limit:)`, `record(at:)`, `events(ofUser:)`,
+/// `tail(from:)`) and decoded with `LoggedEvent.init(_:)`.
+package struct RecordView {
     /// The record's position in the log (1, 2, 3, …).
-    public let position: UInt64
+    package let position: UInt64
     @usableFromInline package let bytes: UnsafeRawBufferPointer
 
     /// Checks the envelope; never trusts lengths it has not bounded. Inlinable: the log's
@@ -32,23 +36,23 @@ public struct RecordView {
         return RecordError(.corrupt(position: position, "user id length \(bytes[3]) runs past the record's end"))
     }
 
-    @inlinable public var type: UInt8 { bytes[1] }
-    @inlinable public var schemaVersion: UInt8 { bytes[2] }
-    @inlinable public var timestamp: Timestamp {
+    @inlinable package var type: UInt8 { bytes[1] }
+    @inlinable package var schemaVersion: UInt8 { bytes[2] }
+    @inlinable package var timestamp: Timestamp {
         Timestamp(microseconds: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: Int64.self)))
     }
     @inlinable package var userLength: Int { Int(bytes[3]) }
 
     /// Whether the record is an annotation of a type this build does not know, which every
     /// reader skips (see `EventType.annotations`).
-    @inlinable public var isUnknownAnnotation: Bool { EventType.isUnknownAnnotation(type) }
+    @inlinable package var isUnknownAnnotation: Bool { EventType.isUnknownAnnotation(type) }
 
     /// Whether the record belongs to a user (global events, such as key changes, do not).
-    @inlinable public var hasUser: Bool { bytes[3] > 0 }
+    @inlinable package var hasUser: Bool { bytes[3] > 0 }
     @inlinable package var payloadRange: Range<Int> { (RecordLayout.headerSize + userLength)..<(bytes.count - RecordLayout.hashSize) }
 
     /// The user the event belongs to, if any.
-    public var user: String? {
+    package var user: String? {
         guard userLength > 0 else { return nil }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[RecordLayout.headerSize..<RecordLayout.headerSize + userLength]), as: UTF8.self)
     }
@@ -71,7 +75,7 @@ public struct RecordView {
     }
 
     /// Whether the record belongs to `user`, compared without allocating.
-    public func belongs(to user: String) -> Bool {
+    package func belongs(to user: String) -> Bool {
         var user = user
         return user.withUTF8 { u in
             u.count == userLength && memcmp(u.baseAddress!, bytes.baseAddress! + RecordLayout.headerSize, userLength) == 0
@@ -82,10 +86,10 @@ public struct RecordView {
     @inlinable package var payload: ByteReader { ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payloadRange])) }
 
     /// The payload size in bytes.
-    @inlinable public var payloadCount: Int { payloadRange.count }
+    @inlinable package var payloadCount: Int { payloadRange.count }
 
     /// The stored chain hash.
-    public var chainHash: SHA256Digest {
+    package var chainHash: SHA256Digest {
         SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - RecordLayout.hashSize)...]) as UnsafeRawBufferPointer)!
     }
 
@@ -93,7 +97,7 @@ public struct RecordView {
     package var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - RecordLayout.hashSize)]) }
 
     /// Copies the record out of the map.
-    public func materialize() -> EventRecord { EventRecord(position: position, storedBytes: Array(bytes)) }
+    package func materialize() -> EventRecord { EventRecord(position: position, storedBytes: Array(bytes)) }
 }
 
 import Glibc
