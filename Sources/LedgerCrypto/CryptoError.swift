@@ -13,6 +13,9 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
         /// Authenticated decryption refused its input: the wrong key, or changed bytes.
         case authenticationFailed
+        /// A parameter outside what the operation accepts (an IV of the wrong length, a
+        /// negative offset).
+        case invalidArgument
     }
 
     public let kind: Kind

@@ -23,7 +23,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Reads a digest from exactly 32 bytes of memory; nil for any other length.
-    public init?(bytes raw: UnsafeRawBufferPointer) {
+    package init?(bytes raw: UnsafeRawBufferPointer) {
         guard raw.count == 32 else { return nil }
         self.init(w0: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), w1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
                   w2: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), w3: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
@@ -78,7 +78,7 @@ public final class SHA256 {
 
     /// Hashes the concatenation of up to three byte ranges (no array is built, so this
     /// is allocation-free on the log's hot path).
-    public func hash(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+    package func hash(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                      _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> SHA256Digest {
         // After the first hash, re-initialising with a nil type reuses the fetched method.
         var ok = EVP_DigestInit_ex2(ctx, initialised ? nil : Self.method, nil)
@@ -100,7 +100,7 @@ public final class SHA256 {
     }
 
     /// Hashes `bytes` with libcrypto's one-shot digest and the pre-fetched method.
-    public static func oneShot(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+    package static func oneShot(_ bytes: UnsafeRawBufferPointer) -> SHA256Digest {
         var out = SHA256Digest.zero
         let ok = withUnsafeMutableBytes(of: &out) { dst in
             EVP_Digest(bytes.baseAddress, bytes.count, dst.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, method, nil)

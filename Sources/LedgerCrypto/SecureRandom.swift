@@ -10,7 +10,7 @@ public enum SecureRandom {
     private static let pool = Mutex<(bytes: [UInt8], used: Int)>(([UInt8](repeating: 0, count: 4096), 4096))
 
     /// `count` (at most 256) unpredictable bytes from the buffered pool.
-    public static func bufferedBytes(_ count: Int) -> [UInt8] {
+    package static func bufferedBytes(_ count: Int) -> [UInt8] {
         precondition(count <= 256, "bufferedBytes serves small requests; use bytes(_:)")
         return pool.withLock { p in
             if p.used + count > p.bytes.count {
@@ -27,7 +27,7 @@ public enum SecureRandom {
     }
 
     /// Fills `buffer` with unpredictable bytes.
-    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+    package static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         guard buffer.count > 0 else { return }
         // RAND_bytes fails only if the OS entropy source is unavailable; continuing
         // would mint guessable secrets, so stopping is the only safe answer.

@@ -30,6 +30,17 @@ struct AESTests {
         #expect(throws: CryptoError.self) { try AES256CTR(key: Array(0..<16)) }
     }
 
+    @Test("CTR: an IV of any length but 16, or a negative offset, is an error, not a trap", arguments: [0, 12, 15, 17, 32])
+    func ctrIVLength(length: Int) throws {
+        let aes = try AES256CTR(key: Array(0..<32))
+        #expect(throws: CryptoError(.invalidArgument, "an AES-256-CTR IV is 16 bytes; got \(length)")) {
+            try aes.apply(iv: [UInt8](repeating: 1, count: length), to: [1, 2, 3])
+        }
+        #expect(throws: CryptoError(.invalidArgument, "a key-stream offset cannot be negative; got -1")) {
+            try aes.apply(iv: [UInt8](repeating: 1, count: 16), offset: -1, to: [1, 2, 3])
+        }
+    }
+
     // NIST GCM test cases 13 and 14 (256-bit zero key, 96-bit zero IV).
     @Test("GCM: NIST known answers open")
     func gcmKnownAnswers() throws {

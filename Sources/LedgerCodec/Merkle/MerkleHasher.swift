@@ -9,7 +9,7 @@ public struct MerkleHasher {
     public init(_ sha: SHA256 = SHA256()) { self.sha = sha }
 
     /// SHA-256(0x00 ‖ data).
-    public func leaf(_ data: UnsafeRawBufferPointer) -> SHA256Digest {
+    package func leaf(_ data: UnsafeRawBufferPointer) -> SHA256Digest {
         var prefix: UInt8 = 0x00
         return withUnsafeBytes(of: &prefix) { sha.hash($0, data) }
     }

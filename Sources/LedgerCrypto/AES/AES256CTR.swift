@@ -33,9 +33,10 @@ public final class AES256CTR: Sendable {
     /// XORs `bytes` in place with the key stream that starts at counter block `iv` (16
     /// bytes), skipping the first `offset` bytes of that stream. With `offset`, several
     /// fields of one message are encrypted under one IV as consecutive, disjoint slices of
-    /// a single key stream.
-    public func apply(iv: UnsafeRawBufferPointer, offset: Int = 0, to bytes: UnsafeMutableRawBufferPointer) throws(CryptoError) {
-        precondition(iv.count == Self.ivBytes, "an AES-CTR IV is 16 bytes")
+    /// a single key stream. The allocation-free path the engine seals fields with; `iv` must
+    /// be 16 bytes and `offset` not negative (checked by a precondition).
+    package func apply(iv: UnsafeRawBufferPointer, offset: Int = 0, to bytes: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        precondition(iv.count == Self.ivBytes && offset >= 0, "an AES-CTR IV is 16 bytes, and an offset not negative")
         guard bytes.count > 0 else { return }
         let failed = context.withLock { c -> Bool in
             guard EVP_EncryptInit_ex(c.pointer, nil, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 1 else { return true }
@@ -54,8 +55,14 @@ public final class AES256CTR: Sendable {
         if failed { throw CryptoError.library("AES-256-CTR failed") }
     }
 
-    /// `bytes` XORed with the key stream at `iv` (from `offset`): encrypts or decrypts.
+    /// `bytes` XORed with the key stream at `iv` (16 bytes; from `offset` bytes into the
+    /// stream): encrypts or decrypts.
     public func apply<IV: ByteStorage>(iv: IV, offset: Int = 0, to bytes: [UInt8]) throws(CryptoError) -> [UInt8] {
+        let ivLength = iv.withUnsafeBytes { $0.count }
+        guard ivLength == Self.ivBytes else {
+            throw CryptoError(.invalidArgument, "an AES-256-CTR IV is \(Self.ivBytes) bytes; got \(ivLength)")
+        }
+        guard offset >= 0 else { throw CryptoError(.invalidArgument, "a key-stream offset cannot be negative; got \(offset)") }
         var out = bytes
         // The closures are `rethrows`, which loses the error's type: carry it out by hand.
         let failure: CryptoError? = iv.withUnsafeBytes { ivb in

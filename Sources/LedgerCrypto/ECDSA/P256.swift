@@ -125,7 +125,7 @@ public enum P256 {
     }
 
     /// Converts JOSE `r ‖ s` to DER; nil for a wrong length or `r`, `s` outside [1, n − 1].
-    public static func derSignature(fromJOSE raw: UnsafeRawBufferPointer) -> [UInt8]? {
+    package static func derSignature(fromJOSE raw: UnsafeRawBufferPointer) -> [UInt8]? {
         guard raw.count == signatureBytes else { return nil }
         let r = UnsafeRawBufferPointer(rebasing: raw[0..<32]), s = UnsafeRawBufferPointer(rebasing: raw[32..<64])
         guard inRange(r), inRange(s) else { return nil }

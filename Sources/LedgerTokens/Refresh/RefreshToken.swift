@@ -68,8 +68,9 @@ public struct RefreshTokenCodec: Sendable {
         currentKeyID = current
     }
 
-    /// The token for `generation` of `session` (16 bytes), minted with the current key.
-    public func token(session: [UInt8], generation: UInt32) -> String {
+    /// The token for `generation` of `session` (16 bytes, or a trap: tests and tools only),
+    /// minted with the current key.
+    package func token(session: [UInt8], generation: UInt32) -> String {
         precondition(session.count == 16, "a session id is 16 bytes")
         let word = { (range: Range<Int>) in session[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
         return token(sessionHigh: word(0..<8), sessionLow: word(8..<16), generation: generation)
