@@ -1,6 +1,6 @@
 import LedgerCodec
-/// An error from the event log. Cases live in a private enum so new ones can be added
-/// without breaking callers; match on ``kind`` to react to a specific one.
+/// An error from the event log: match on ``kind`` to react to a specific one; the
+/// description says what went wrong and what to do.
 public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// LMDB refused an operation; the ``LMDBError`` says which and why.

@@ -25,6 +25,18 @@ struct AESTests {
         #expect(whole.count == 19)
     }
 
+    @Test("CTR: any offset is the same slice of one key stream, across block boundaries and a counter that wraps",
+          arguments: [0, 1, 15, 16, 17, 40, 100])
+    func ctrOffsets(offset: Int) throws {
+        let aes = try AES256CTR(key: Array(0..<32))
+        let message = (0..<160).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for iv in [[UInt8](repeating: 7, count: 16), [UInt8](repeating: 0xff, count: 16), [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 0xff, count: 8)] {
+            let whole = try aes.apply(iv: iv, to: message)
+            let slice = try aes.apply(iv: iv, offset: offset, to: Array(message[offset...]))
+            #expect(slice == Array(whole[offset...]), "offset \(offset), IV \(iv.hexString)")
+        }
+    }
+
     @Test("CTR: a key of the wrong length is refused")
     func ctrKeyLength() {
         #expect(throws: CryptoError.self) { try AES256CTR(key: Array(0..<16)) }

@@ -54,8 +54,24 @@ struct StringTableTests {
         #expect(table.lookup("n300", hash: 42) == nil)
         // Same low 32 bits (the bits a slot keeps), another home.
         let n = table.intern("other", hash: 42 | 1 << 63)
-        #expect(table.lookup("other", hash: 42 | 1 << 63) == n)
+        #expect(n == 600)
+        #expect(table.lookup("other", hash: 42 | 1 << 63) == 600)
         #expect(table.lookup("n0", hash: 42) == 0)
+    }
+
+    @Test("a probe run that starts at the last slot wraps around to the first")
+    func wrapsAround() {
+        var table = StringTable()
+        // The highest hash's home is the last slot, whatever the table's size.
+        let names = (0..<40).map { "wrap-\($0)" }
+        for (n, name) in names.enumerated() { #expect(table.intern(name, hash: .max) == UInt32(n)) }
+        for (n, name) in names.enumerated() {
+            #expect(table.lookup(name, hash: .max) == UInt32(n))
+            #expect(table.intern(name, hash: .max) == UInt32(n))
+        }
+        #expect(table.candidate(hash: .max) == 0)
+        #expect(table.lookup("wrap-40", hash: .max) == nil)
+        #expect(table.strings == names)
     }
 
     @Test("the prefetch hint names the number a login will find, and nothing for a new name")

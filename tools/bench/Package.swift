@@ -13,7 +13,9 @@ let product = root.lastPathComponent
 // view kept past its closure would read unmapped memory. The log benchmarks measure them,
 // so this target is compiled under the product's package name (`-package-name`), as a test
 // target of the product would be (the same as tools/fuzz).
-let packageName = String(product.lowercased().map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+let identifier = String(product.lowercased().map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+// …and a leading digit replaced, as SwiftPM does (a clone in `9pkg-x` is `_pkg_x`).
+let packageName = identifier.first?.isNumber == true ? "_" + identifier.dropFirst() : identifier
 
 let package = Package(
     name: "AuthLedgerBenchmarks",

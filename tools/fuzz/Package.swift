@@ -15,7 +15,9 @@ let product = root.lastPathComponent
 // after the package's identity (`-package-name`); compiling the fuzz targets under the same
 // name lets them call those entry points, as a test target of the product would. The name
 // is the identity made an identifier, as SwiftPM makes it.
-let packageName = String(product.lowercased().map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+let identifier = String(product.lowercased().map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" })
+// …and a leading digit replaced, as SwiftPM does (a clone in `9pkg-x` is `_pkg_x`).
+let packageName = identifier.first?.isNumber == true ? "_" + identifier.dropFirst() : identifier
 let friend: [SwiftSetting] = [.swiftLanguageMode(.v6), .unsafeFlags(["-package-name", packageName])]
 
 /// One executable per parser, with `LLVMFuzzerTestOneInput` and no top-level code.

@@ -7,8 +7,8 @@ import LedgerCrypto
 ///
 /// `package`, like every scan that hands one out: a view kept past its closure would read
 /// memory that is no longer mapped. Outside this package, records are read as
-/// ``EventRecord`` values (`EventLog.read(from:limit:)`, `record(at:)`, `events(ofUser:)`,
-/// `tail(from:)`) and decoded with `LoggedEvent.init(_:)`.
+/// ``EventRecord`` values (`EventLog.read(from:limit:)`, `record(at:)`,
+/// `events(ofUser:from:)`, `tail(from:batchSize:)`) and decoded with `LoggedEvent.init(_:)`.
 package struct RecordView {
     /// The record's position in the log (1, 2, 3, …).
     package let position: UInt64

@@ -38,19 +38,33 @@ public final class AES256CTR: Sendable {
     package func apply(iv: UnsafeRawBufferPointer, offset: Int = 0, to bytes: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         precondition(iv.count == Self.ivBytes && offset >= 0, "an AES-CTR IV is 16 bytes, and an offset not negative")
         guard bytes.count > 0 else { return }
-        let failed = context.withLock { c -> Bool in
-            guard EVP_EncryptInit_ex(c.pointer, nil, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 1 else { return true }
-            var outLength: Int32 = 0
-            if offset > 0 {
-                // Burn the skipped key stream; offsets are the lengths of a few short fields.
-                var skip = [UInt8](repeating: 0, count: offset)
-                let ok = skip.withUnsafeMutableBufferPointer { s in
-                    EVP_EncryptUpdate(c.pointer, s.baseAddress, &outLength, s.baseAddress, Int32(offset))
+        // The stream at `offset` is the stream of the counter block `offset / 16` blocks on
+        // (libcrypto counts all 128 bits, big-endian), less its first `offset % 16` bytes.
+        var counter = (UInt64(bigEndian: iv.loadUnaligned(as: UInt64.self)),
+                       UInt64(bigEndian: iv.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        let (low, carry) = counter.1.addingReportingOverflow(UInt64(offset / 16))
+        counter = (counter.0 &+ (carry ? 1 : 0), low)
+        let failed = withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { scratch -> Bool in
+            scratch.storeBytes(of: counter.0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            scratch.storeBytes(of: counter.1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            let block = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            return context.withLock { c -> Bool in
+                guard EVP_EncryptInit_ex(c.pointer, nil, nil, nil, block) == 1 else { return true }
+                var outLength: Int32 = 0
+                if offset % 16 > 0 {
+                    let burn = block + 16
+                    guard EVP_EncryptUpdate(c.pointer, burn, &outLength, burn, Int32(offset % 16)) == 1 else { return true }
                 }
-                guard ok == 1 else { return true }
+                // In pieces libcrypto's `int` lengths can hold.
+                var done = 0
+                while done < bytes.count {
+                    let n = min(bytes.count - done, 1 << 30)
+                    let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + done
+                    guard EVP_EncryptUpdate(c.pointer, p, &outLength, p, Int32(n)) == 1, Int(outLength) == n else { return true }
+                    done += n
+                }
+                return false
             }
-            let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            return EVP_EncryptUpdate(c.pointer, p, &outLength, p, Int32(bytes.count)) != 1 || Int(outLength) != bytes.count
         }
         if failed { throw CryptoError.library("AES-256-CTR failed") }
     }

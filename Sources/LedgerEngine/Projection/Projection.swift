@@ -3,7 +3,7 @@ import LedgerCodec
 import LedgerLog
 
 /// The in-memory state derived from the log: sessions, users, revocations. Changed only by
-/// applying events (``ProjectionStore/apply(_:user:at:revocationSlackSeconds:)``) and by
+/// applying events (``ProjectionStore/apply(_:user:userHash:at:position:revocationSlackSeconds:)``) and by
 /// pruning at event times, so a rebuild from the log reproduces it exactly.
 struct Projection: ProjectionStore, Sendable {
     /// Live sessions, packed (see ``PackedSession``); expired ones linger until the next sweep.

@@ -63,6 +63,7 @@ public struct SessionProjection: Sendable {
             let stopped = batch.entries.withUnsafeBufferPointer { entries -> Bool in
                 batch.otherEvents.withUnsafeBufferPointer { events in batch.otherUsers.withUnsafeBufferPointer { users -> Bool in
                     for i in 0..<min(ahead, entries.count) { p.prefetch(entries[i]) }
+                    for i in 0..<min(near, entries.count) { p.prefetchUser(entries[i]) }
                     for i in entries.indices {
                         let e = entries[i]
                         if let time, e.time > time { return true }

@@ -2,8 +2,9 @@ import CMemory
 import LedgerCrypto
 
 /// Interned user names, referred to by number: a session holds its user's number and the
-/// users' records are indexed by it (``UserTable``), so only a login, a ban or a lookup by
-/// name hashes the name.
+/// users' records are indexed by it (``UserTable``), so only what names a user (a login, a
+/// ban, a lookup by name, loading a snapshot) hashes the name; logouts, revocations and
+/// expiry do not.
 ///
 /// Names are compared by their exact UTF-8 bytes (user ids are opaque: canonically
 /// equivalent spellings are two users). They are found through an open-addressing table
@@ -73,7 +74,9 @@ struct StringTable: Sendable {
 
     /// A little later, when that slot is in cache: the number of the first name in the
     /// probe run whose hash bits match, probably the name's own, for the caller to start
-    /// loading what the name's number leads to. The name itself starts loading here.
+    /// loading what the name's number leads to. The name starts loading here: all of it
+    /// for names of up to 15 UTF-8 bytes, which a `String` holds inline; only its header for
+    /// longer ones, whose bytes are one more miss when the login is applied.
     /// Only a hint: ``intern(_:hash:)`` compares the bytes.
     @inline(__always)
     func candidate(hash: UInt64) -> UInt32? {

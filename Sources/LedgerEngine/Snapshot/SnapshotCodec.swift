@@ -167,7 +167,8 @@ package enum SnapshotCodec {
         // Duplicates are judged by the tables themselves (whatever equality they intern
         // by): a table that merged two entries would shift every index after them.
         var strings: [String] = []
-        for _ in 0..<(try count("user name", minimumBytes: 1)) { strings.append(try r.string()) }
+        // Numbers are 32-bit, and one value is the table's vacant mark.
+        for _ in 0..<(try count("user name", minimumBytes: 1, max: UInt64(UInt32.max) - 1)) { strings.append(try r.string()) }
         let names = StringTable(strings)
         guard names.strings.count == strings.count else { throw malformed("the user-name table holds a name twice") }
         var devices: [Device] = []

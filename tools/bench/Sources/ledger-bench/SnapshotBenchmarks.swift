@@ -9,7 +9,9 @@ import LedgerTokens
 enum SnapshotBenchmarks {
     /// Writes a realistic log of about `events` events: sessions that start, rotate their
     /// refresh token many times, and sometimes end. Timestamps advance 10 ms per batch.
-    static func fill(dir: String, events target: Int) throws {
+    /// 200,000 users, named `user-N` (stored inline by `String`) or, with `uuidUsers`, by
+    /// 36-byte UUID-shaped ids (on the heap, as email addresses and UUIDs are).
+    static func fill(dir: String, events target: Int, uuidUsers: Bool = false) throws {
         let log = try EventLog(directory: dir, configuration: .unsafeFast())
         var rng = SystemRandomNumberGenerator()
         var live: [(SessionID, String, UInt32)] = []
@@ -28,7 +30,8 @@ enum SnapshotBenchmarks {
                 let roll = Int.random(in: 0..<100, using: &rng)
                 if roll < 6 || live.isEmpty {
                     let id = SessionID.random()
-                    let user = "user-\(sessionCounter % 200_000)"
+                    let n = sessionCounter % 200_000
+                    let user = uuidUsers ? "9b2f6c1e-0d4a-4e8b-a7c3-" + String(String(n, radix: 16).reversed()).padding(toLength: 12, withPad: "0", startingAt: 0) : "user-\(n)"
                     sessionCounter += 1
                     live.append((id, user, 1))
                     batch.append(AuthEvent.sessionStarted(SessionStarted(session: id, device: Device(label: "Chrome on macOS", userAgent: "Mozilla/5.0 Chrome/131", ip: .v4(0x0a00_0001)),

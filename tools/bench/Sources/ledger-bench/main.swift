@@ -64,7 +64,8 @@ case "engine-memory":
 case "sign-all-cores":
     try await EngineBenchmarks.parallelSigning(seconds: Double(arg(2))!)
 case "rebuild-fill":
-    try SnapshotBenchmarks.fill(dir: arg(2), events: Int(arg(3))!)
+    // An optional `uuid`: user ids of 36 bytes, as many deployments use, instead of `user-N`.
+    try SnapshotBenchmarks.fill(dir: arg(2), events: Int(arg(3))!, uuidUsers: CommandLine.arguments.count > 4 && arg(4) == "uuid")
 case "key-replay":
     try SnapshotBenchmarks.keyReplay(dir: arg(2))
 case "rebuild":
