@@ -40,20 +40,20 @@ public final class AES256CTR: Sendable {
         guard bytes.count > 0 else { return }
         // The stream at `offset` is the stream of the counter block `offset / 16` blocks on
         // (libcrypto counts all 128 bits, big-endian), less its first `offset % 16` bytes.
-        var counter = (UInt64(bigEndian: iv.loadUnaligned(as: UInt64.self)),
-                       UInt64(bigEndian: iv.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        let (low, carry) = counter.1.addingReportingOverflow(UInt64(offset / 16))
-        counter = (counter.0 &+ (carry ? 1 : 0), low)
+        let (low, carry) = UInt64(bigEndian: iv.loadUnaligned(fromByteOffset: 8, as: UInt64.self)).addingReportingOverflow(UInt64(offset / 16))
+        let high = UInt64(bigEndian: iv.loadUnaligned(as: UInt64.self)) &+ (carry ? 1 : 0)
+        let skip = offset % 16
         let failed = withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { scratch -> Bool in
-            scratch.storeBytes(of: counter.0.bigEndian, toByteOffset: 0, as: UInt64.self)
-            scratch.storeBytes(of: counter.1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            // The counter block, then 16 bytes of scratch to burn the skipped key stream in.
+            scratch.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            scratch.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
             let block = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
             return context.withLock { c -> Bool in
                 guard EVP_EncryptInit_ex(c.pointer, nil, nil, nil, block) == 1 else { return true }
                 var outLength: Int32 = 0
-                if offset % 16 > 0 {
+                if skip > 0 {
                     let burn = block + 16
-                    guard EVP_EncryptUpdate(c.pointer, burn, &outLength, burn, Int32(offset % 16)) == 1 else { return true }
+                    guard EVP_EncryptUpdate(c.pointer, burn, &outLength, burn, Int32(skip)) == 1 else { return true }
                 }
                 // In pieces libcrypto's `int` lengths can hold.
                 var done = 0

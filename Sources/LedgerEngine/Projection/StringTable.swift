@@ -25,19 +25,11 @@ struct StringTable: Sendable {
         for s in strings { _ = intern(s) }
     }
 
-    /// The hash names are kept by: the standard library's SipHash of the name's UTF-8 bytes,
-    /// under the process's random seed, so that nobody outside can choose names that
-    /// collide. The same on every thread of one process, and never written to disk
-    /// (snapshots keep the names and rebuild the table).
-    static func hash(_ name: String) -> UInt64 {
-        var hasher = Hasher()
-        let hashed: Void? = name.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        if hashed == nil {
-            var s = name
-            s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        }
-        return UInt64(UInt(bitPattern: hasher.finalize()))
-    }
+    /// The hash names are kept by: `ExactString`'s (the standard library's SipHash of the
+    /// name's UTF-8 bytes, under the process's random seed, so that nobody outside can
+    /// choose names that collide). The same on every thread of one process, and never
+    /// written to disk (snapshots keep the names and rebuild the table).
+    static func hash(_ name: String) -> UInt64 { UInt64(UInt(bitPattern: ExactString(name).hashValue)) }
 
     subscript(_ i: UInt32) -> String { strings[Int(i)] }
 
@@ -81,19 +73,15 @@ struct StringTable: Sendable {
     @inline(__always)
     func candidate(hash: UInt64) -> UInt32? {
         guard !slots.isEmpty else { return nil }
-        let tag = UInt64(UInt32(truncatingIfNeeded: hash))
-        return slots.withUnsafeBufferPointer { s -> UInt32? in
-            var i = home(hash)
-            while s[i] != 0 {
-                if s[i] & 0xffff_ffff == tag {
-                    let n = Int(s[i] >> 32) - 1
-                    strings.withUnsafeBufferPointer { authledger_prefetch($0.baseAddress! + n) }
-                    return UInt32(n)
-                }
-                i = i + 1 == s.count ? 0 : i + 1
+        var i = home(hash)
+        while slots[i] != 0 {
+            if let n = Self.number(in: slots[i], tag: hash) {
+                strings.withUnsafeBufferPointer { authledger_prefetch($0.baseAddress! + Int(n)) }
+                return n
             }
-            return nil
+            i = after(i)
         }
+        return nil
     }
 
     @inline(__always)
@@ -101,21 +89,27 @@ struct StringTable: Sendable {
         Int(hash.multipliedFullWidth(by: UInt64(slots.count)).high)
     }
 
+    /// The slot after `i` in a probe run, wrapping at the end.
+    @inline(__always)
+    private func after(_ i: Int) -> Int { i + 1 == slots.count ? 0 : i + 1 }
+
     private static func slot(_ hash: UInt64, _ number: UInt32) -> UInt64 {
-        (UInt64(number) + 1) << 32 | UInt64(UInt32(truncatingIfNeeded: hash))
+        (UInt64(number) + 1) << 32 | (hash & 0xffff_ffff)
+    }
+
+    /// The number a slot holds if its hash bits are those of `hash` (nil for a vacant slot).
+    @inline(__always)
+    private static func number(in slot: UInt64, tag hash: UInt64) -> UInt32? {
+        slot != 0 && slot & 0xffff_ffff == hash & 0xffff_ffff ? UInt32(slot >> 32) - 1 : nil
     }
 
     /// The name's number if present, else the vacant slot where it would go.
     private func find(_ name: String, hash: UInt64) -> (slot: Int, number: UInt32?) {
         guard !slots.isEmpty else { return (0, nil) }
-        let tag = UInt64(UInt32(truncatingIfNeeded: hash))
         var i = home(hash)
         while slots[i] != 0 {
-            if slots[i] & 0xffff_ffff == tag {
-                let n = Int(slots[i] >> 32) - 1
-                if strings[n].hasSameBytes(as: name) { return (i, UInt32(n)) }
-            }
-            i = i + 1 == slots.count ? 0 : i + 1
+            if let n = Self.number(in: slots[i], tag: hash), strings[Int(n)].hasSameBytes(as: name) { return (i, n) }
+            i = after(i)
         }
         return (i, nil)
     }
@@ -125,7 +119,7 @@ struct StringTable: Sendable {
         slots = [UInt64](repeating: 0, count: max(16, slots.count * 2))
         for (n, hash) in hashes.enumerated() {
             var i = home(hash)
-            while slots[i] != 0 { i = i + 1 == slots.count ? 0 : i + 1 }
+            while slots[i] != 0 { i = after(i) }
             slots[i] = Self.slot(hash, UInt32(n))
         }
     }
